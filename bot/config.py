@@ -1,0 +1,114 @@
+"""Settings from the environment and .env, validated once at start-up.
+
+A bad value stops the process with one line naming the setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from shop.accounts import AccountRef, parse_account, parse_accounts
+
+
+class ConfigError(Exception):
+    """A setting has a value the service cannot use; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./shop.db"
+    telegram_bot_token: str = ""
+    telegram_api_server: str = "https://api.telegram.org"
+    telegram_webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    telegram_payments_provider_token: str = ""
+    vk_group_token: str = ""
+    vk_group_id: int | None = None
+    vk_api_url: str = "https://api.vk.ru/method"
+    vk_callback_secret: str = ""
+    vk_callback_confirmation: str = ""
+    yookassa_shop_id: str = ""
+    yookassa_secret_key: str = ""
+    yookassa_api_url: str = "https://api.yookassa.ru/v3"
+    public_base_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    owners: Annotated[list[AccountRef], NoDecode] = []
+    staff: Annotated[list[AccountRef], NoDecode] = []
+    moderator_chat: AccountRef | None = None
+    redis_url: str = ""
+    reservation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    demo_catalog: bool = True
+
+    @field_validator("vk_group_id", mode="before")
+    @classmethod
+    def _empty_group_id(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("owners", "staff", mode="before")
+    @classmethod
+    def _accounts(cls, value: object) -> object:
+        return parse_accounts(value) if isinstance(value, str) else value
+
+    @field_validator("moderator_chat", mode="before")
+    @classmethod
+    def _moderator_chat(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_account(value) if value.strip() else None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a SQLAlchemy URL: {value!r}") from exc
+        if url.drivername not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator(
+        "telegram_api_server", "vk_api_url", "yookassa_api_url", "public_base_url", "redis_url"
+    )
+    @classmethod
+    def _http_url(cls, value: str, info: object) -> str:
+        value = value.strip().rstrip("/")
+        name = getattr(info, "field_name", "")
+        schemes = ("redis://", "rediss://") if name == "redis_url" else ("http://", "https://")
+        if value and not value.startswith(schemes):
+            raise ValueError(f"must start with {' or '.join(schemes)}")
+        return value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def vk_enabled(self) -> bool:
+        return bool(self.vk_group_token and self.vk_group_id)
+
+    @property
+    def yookassa_enabled(self) -> bool:
+        return bool(self.yookassa_shop_id and self.yookassa_secret_key)
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.public_base_url)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise ConfigError with one line naming the first bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None

@@ -1,0 +1,159 @@
+"""Reading the catalog as a shopper sees it: visible categories, pages of products, search.
+
+Every listing is a fixed number of queries whatever its length (no query per row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from shop.errors import ShopError
+from shop.models import Category, Product, ProductPhoto, Variant
+from shop.search import matching_product_ids
+
+PAGE_SIZE = 6
+
+
+@dataclass(frozen=True)
+class ProductSummary:
+    id: int
+    title: str
+    min_price: int
+    in_stock: bool
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[ProductSummary]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    id: int
+    title: str
+    parent_id: int | None
+
+
+def _visible_product() -> list[object]:
+    return [Product.hidden.is_(False), Category.hidden.is_(False)]
+
+
+def _summaries() -> Select[tuple[int, str, int | None, int | None]]:
+    """Products with their lowest visible price and total visible stock, one row each."""
+    return (
+        select(Product.id, Product.title, func.min(Variant.price), func.sum(Variant.stock))
+        .join(Category, Category.id == Product.category_id)
+        .join(Variant, and_(Variant.product_id == Product.id, Variant.hidden.is_(False)))
+        .where(*_visible_product())
+        .group_by(Product.id, Product.title)
+    )
+
+
+def _page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+async def list_categories(
+    session: AsyncSession, parent_id: int | None = None
+) -> list[CategoryView]:
+    """Visible subcategories of ``parent_id`` (the top level when None)."""
+    parent = Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+    query = (
+        select(Category)
+        .where(parent, Category.hidden.is_(False))
+        .order_by(Category.position, Category.id)
+    )
+    rows = (await session.execute(query)).scalars()
+    return [CategoryView(c.id, c.title, c.parent_id) for c in rows]
+
+
+async def get_category(session: AsyncSession, category_id: int) -> CategoryView:
+    category = await session.get(Category, category_id)
+    if category is None or category.hidden:
+        raise ShopError("not_available")
+    return CategoryView(category.id, category.title, category.parent_id)
+
+
+async def list_products(
+    session: AsyncSession, category_id: int, page: int = 1, per_page: int = PAGE_SIZE
+) -> ProductPage:
+    """One page of a category's visible products: in-stock first, then by position."""
+    total = (
+        await session.scalar(
+            select(func.count(func.distinct(Product.id)))
+            .join(Category, Category.id == Product.category_id)
+            .join(Variant, and_(Variant.product_id == Product.id, Variant.hidden.is_(False)))
+            .where(Product.category_id == category_id, *_visible_product())
+        )
+        or 0
+    )
+    pages = _page_count(total, per_page)
+    page = min(max(page, 1), pages)
+    stock = func.sum(Variant.stock)
+    query = (
+        _summaries()
+        .where(Product.category_id == category_id)
+        .order_by((stock > 0).desc(), Product.position, Product.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = (await session.execute(query)).all()
+    items = [
+        ProductSummary(pid, title, low or 0, (left or 0) > 0) for pid, title, low, left in rows
+    ]
+    return ProductPage(items, page, pages, total)
+
+
+async def search_products(
+    session: AsyncSession, text: str, page: int = 1, per_page: int = PAGE_SIZE
+) -> ProductPage:
+    """Visible products matching every word of ``text``, best match first."""
+    ids = await matching_product_ids(session, text)
+    if not ids:
+        return ProductPage([], 1, 1, 0)
+    rows = (await session.execute(_summaries().where(Product.id.in_(ids)))).all()
+    rank = {pid: position for position, pid in enumerate(ids)}
+    found = sorted(rows, key=lambda row: (not (row[3] or 0) > 0, rank[row[0]]))
+    pages = _page_count(len(found), per_page)
+    page = min(max(page, 1), pages)
+    chunk = found[(page - 1) * per_page : page * per_page]
+    items = [
+        ProductSummary(pid, title, low or 0, (left or 0) > 0) for pid, title, low, left in chunk
+    ]
+    return ProductPage(items, page, pages, len(found))
+
+
+async def get_product(session: AsyncSession, product_id: int) -> Product:
+    """A visible product with its visible variants and photos loaded; else not_available."""
+    query = (
+        select(Product)
+        .join(Category, Category.id == Product.category_id)
+        .where(Product.id == product_id, *_visible_product())
+        .options(
+            selectinload(Product.variants),
+            selectinload(Product.photos).defer(ProductPhoto.data),
+        )
+    )
+    product = (await session.execute(query)).scalar_one_or_none()
+    if product is None or not visible_variants(product):
+        raise ShopError("not_available")
+    return product
+
+
+def visible_variants(product: Product) -> list[Variant]:
+    return [variant for variant in product.variants if not variant.hidden]
+
+
+async def photo_data(session: AsyncSession, photo_id: int) -> bytes:
+    """The photo's bytes, read only when a front-end must upload it."""
+    data = await session.scalar(select(ProductPhoto.data).where(ProductPhoto.id == photo_id))
+    if data is None:
+        raise ShopError("not_available")
+    return data

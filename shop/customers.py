@@ -1,0 +1,112 @@
+"""Finding the customer behind a messenger account, and what we may keep about them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop.accounts import AccountRef
+from shop.models import ChannelAccount, Customer
+from shop.models.types import utcnow
+
+LANGUAGES = ("ru", "en")
+
+
+def pick_language(code: str | None) -> str:
+    """The UI language for a messenger language code: English if asked for, else Russian."""
+    return "en" if code and code.lower().startswith("en") else "ru"
+
+
+async def find_customer(session: AsyncSession, account: AccountRef) -> Customer | None:
+    query = (
+        select(Customer)
+        .join(ChannelAccount)
+        .where(
+            ChannelAccount.channel == account.channel.value,
+            ChannelAccount.external_id == account.external_id,
+        )
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_or_create_customer(
+    session: AsyncSession,
+    account: AccountRef,
+    *,
+    display_name: str = "",
+    language_code: str | None = None,
+    username: str | None = None,
+) -> Customer:
+    """The customer for this account, created on first contact (safe under concurrency)."""
+    customer = await find_customer(session, account)
+    if customer is not None:
+        return customer
+    try:
+        async with session.begin_nested():
+            customer = Customer(
+                display_name=display_name[:200], language=pick_language(language_code)
+            )
+            session.add(customer)
+            await session.flush()
+            session.add(
+                ChannelAccount(
+                    customer_id=customer.id,
+                    channel=account.channel.value,
+                    external_id=account.external_id,
+                    username=username,
+                )
+            )
+            await session.flush()
+    except IntegrityError:  # another request created it first
+        customer = await find_customer(session, account)
+        assert customer is not None
+    return customer
+
+
+async def set_language(session: AsyncSession, customer_id: int, language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    await session.execute(
+        update(Customer).where(Customer.id == customer_id).values(language=language)
+    )
+
+
+async def mark_unreachable(session: AsyncSession, account: AccountRef) -> None:
+    """The person blocked the bot: stop sending there until they write again."""
+    await session.execute(
+        update(ChannelAccount)
+        .where(
+            ChannelAccount.channel == account.channel.value,
+            ChannelAccount.external_id == account.external_id,
+        )
+        .values(reachable=False)
+    )
+
+
+async def touch_account(session: AsyncSession, account: AccountRef) -> None:
+    """The person wrote: they can be reached again, on this channel first."""
+    await session.execute(
+        update(ChannelAccount)
+        .where(
+            ChannelAccount.channel == account.channel.value,
+            ChannelAccount.external_id == account.external_id,
+        )
+        .values(reachable=True, last_seen_at=utcnow())
+    )
+
+
+async def save_contact(
+    session: AsyncSession, customer: Customer, *, name: str, phone: str, address: str | None
+) -> None:
+    """Keep the checkout contact for next time; only called once the shopper agreed."""
+    customer.personal_data_consent = True
+    customer.name = name
+    customer.phone = phone
+    if address:
+        customer.address = address
+
+
+async def forget_personal_data(session: AsyncSession, customer: Customer) -> None:
+    customer.personal_data_consent = False
+    customer.name = customer.phone = customer.address = None

@@ -1,0 +1,34 @@
+"""The shop's tables. Every table the schema has is declared here (Alembic reads this)."""
+
+from shop.db import Base
+from shop.models.catalog import Category, Product, ProductPhoto, Variant
+from shop.models.customers import ChannelAccount, Customer
+from shop.models.orders import (
+    CartLine,
+    DeliveryMethod,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
+from shop.models.system import ConversationState, OutboxMessage, OutboxStatus, ProcessedUpdate
+
+__all__ = [
+    "Base",
+    "CartLine",
+    "Category",
+    "ChannelAccount",
+    "ConversationState",
+    "Customer",
+    "DeliveryMethod",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ProcessedUpdate",
+    "Product",
+    "ProductPhoto",
+    "Variant",
+]

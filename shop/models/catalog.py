@@ -1,0 +1,104 @@
+"""Catalog: a category tree, products, their variants (SKUs) and photos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.db import Base
+from shop.models.types import UTCDateTime, utcnow
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
+    products: Mapped[list[Product]] = relationship(back_populates="category")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    category: Mapped[Category] = relationship(back_populates="products")
+    variants: Mapped[list[Variant]] = relationship(
+        back_populates="product", order_by="Variant.position, Variant.id"
+    )
+    photos: Mapped[list[ProductPhoto]] = relationship(
+        back_populates="product", order_by="ProductPhoto.position, ProductPhoto.id"
+    )
+
+
+class Variant(Base):
+    """One sellable SKU: its own price (kopecks) and stock. A product has at least one."""
+
+    __tablename__ = "variants"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price > 0", name="price_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[str | None] = mapped_column(String(32))
+    colour: Mapped[str | None] = mapped_column(String(32))
+    price: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    @property
+    def label(self) -> str:
+        """What tells this variant apart from its siblings, e.g. "M, чёрный"."""
+        return ", ".join(part for part in (self.size, self.colour) if part)
+
+
+class ProductPhoto(Base):
+    """A photo kept in the database so every worker can serve it; platform ids are caches."""
+
+    __tablename__ = "product_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content_type: Mapped[str] = mapped_column(String(64), default="image/png")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    vk_attachment: Mapped[str | None] = mapped_column(String(255))
+
+    product: Mapped[Product] = relationship(back_populates="photos")

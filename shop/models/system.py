@@ -1,0 +1,67 @@
+"""Plumbing tables: the outbox, conversation state and processed update ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.db import Base
+from shop.models.types import JSONType, UTCDateTime, utcnow
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """Something to tell someone, written in the same transaction as the change it reports.
+
+    ``recipient`` is either ``customer`` (then ``customer_id`` says who; the dispatcher picks
+    their channel) or an account reference such as ``telegram:-100123`` (the moderator chat).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(String(64), default="customer")
+    kind: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConversationState(Base):
+    """Where a customer is in a conversation (checkout step, drafts); survives restarts."""
+
+    __tablename__ = "conversation_states"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[str | None] = mapped_column(String(48))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Ids of updates already handled, so a redelivered update is dropped."""
+
+    __tablename__ = "processed_updates"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

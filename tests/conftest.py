@@ -1,0 +1,106 @@
+"""Database fixtures: every core test runs on SQLite and, when TEST_DATABASE_URL is set, on
+PostgreSQL. Each backend gets a freshly migrated database per run; tests never see each
+other's data (SQLite: a copy of the migrated file per test; PostgreSQL: tables truncated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.migrate import upgrade_database
+from shop.db import create_engine, create_session_factory
+from shop.demo import load_demo_catalog
+from shop.models import Base
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PG_HINT = (
+    "PostgreSQL cases need TEST_DATABASE_URL, e.g. "
+    "TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test make test"
+)
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+async def _admin(sql: str) -> None:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(sql))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test run, created and migrated here, dropped after."""
+    if not PG_URL:
+        pytest.skip(PG_HINT)
+    name = f"shop_test_{uuid.uuid4().hex[:12]}"
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        asyncio.run(_migrate(url))
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database URL: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "shop.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    if engine.dialect.name == "postgresql":
+        await _truncate_all(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+async def demo(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """The session factory of a database holding the demo shop."""
+    async with sessions() as session, session.begin():
+        await load_demo_catalog(session)
+    return sessions

@@ -1,0 +1,232 @@
+"""What the emulated VK knows: communities, people, conversations, media and the call log.
+
+Tests read this to assert on what a person sees (the conversation with edits applied
+and deleted messages gone) and on what the bot asked of the API.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.emulators.vk.keyboards import Keyboard
+
+CHAT_PEER_START = 2_000_000_000
+
+
+@dataclass
+class Group:
+    """A community with its token and the Callback API confirmation string VK shows."""
+
+    id: int
+    name: str
+    screen_name: str
+    token: str
+    confirmation: str
+    message_seq: int = 0  # ids in the community's mailbox
+
+    def next_message_id(self) -> int:
+        self.message_seq += 1
+        return self.message_seq
+
+
+@dataclass
+class User:
+    """A VK user who writes to communities."""
+
+    id: int
+    first_name: str
+    last_name: str = ""
+    lang: str = "ru"
+    screen_name: str = ""
+    allows_messages: bool = True
+    inline_keyboard: bool = True
+
+
+LANG_IDS = {"ru": 0, "uk": 1, "be": 2, "en": 3, "es": 4, "fi": 5, "de": 6, "it": 7}
+
+
+@dataclass
+class Attachment:
+    """A photo or document, as issued by an upload or sent by a person."""
+
+    type: str  # "photo" or "doc"
+    owner_id: int
+    id: int
+    access_key: str
+    data: bytes
+    filename: str
+    url: str
+    date: int
+    title: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.type}{self.owner_id}_{self.id}_{self.access_key}"
+
+    @property
+    def ext(self) -> str:
+        return self.filename.rsplit(".", 1)[-1].lower() if "." in self.filename else ""
+
+    def to_api(self) -> dict[str, Any]:
+        """The object VK puts in `attachments` and returns from the save methods."""
+        if self.type == "photo":
+            body: dict[str, Any] = {
+                "album_id": -3,
+                "date": self.date,
+                "id": self.id,
+                "owner_id": self.owner_id,
+                "access_key": self.access_key,
+                "has_tags": False,
+                "text": "",
+                "sizes": [{"type": "x", "url": self.url, "width": 604, "height": 604}],
+            }
+        else:
+            body = {
+                "id": self.id,
+                "owner_id": self.owner_id,
+                "title": self.title or self.filename,
+                "size": len(self.data),
+                "ext": self.ext,
+                "url": self.url,
+                "date": self.date,
+                "type": 1 if self.ext in {"txt", "csv", "pdf", "doc", "docx"} else 8,
+                "access_key": self.access_key,
+            }
+        return {"type": self.type, self.type: body}
+
+
+@dataclass
+class Message:
+    """One message in a conversation between a person and a community."""
+
+    id: int
+    cmid: int
+    peer_id: int
+    from_id: int
+    text: str
+    date: int
+    out: bool  # sent by the community
+    keyboard: Keyboard | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    payload: str | None = None
+    random_id: int = 0
+    update_time: int | None = None
+    deleted: bool = False  # for everybody: the person no longer sees it
+    deleted_for_group: bool = False
+
+    @property
+    def buttons(self) -> list[list[str]]:
+        return self.keyboard.labels if self.keyboard else []
+
+    def to_api(self) -> dict[str, Any]:
+        """The `message` object of a message_new event."""
+        body: dict[str, Any] = {
+            "date": self.date,
+            "from_id": self.from_id,
+            "id": self.id,
+            "out": int(self.out),
+            "version": self.update_time or self.date,
+            "attachments": [a.to_api() for a in self.attachments],
+            "conversation_message_id": self.cmid,
+            "fwd_messages": [],
+            "important": False,
+            "is_hidden": False,
+            "peer_id": self.peer_id,
+            "random_id": self.random_id,
+            "text": self.text,
+        }
+        if self.payload is not None:
+            body["payload"] = self.payload
+        return body
+
+
+@dataclass
+class Conversation:
+    """A person's private chat with a community, as the person sees it."""
+
+    group_id: int
+    peer_id: int
+    messages: list[Message] = field(default_factory=list)
+    keyboard: Keyboard | None = None  # the standard keyboard under the input field
+    cmid_seq: int = 0
+
+    def next_cmid(self) -> int:
+        self.cmid_seq += 1
+        return self.cmid_seq
+
+    def visible(self) -> list[Message]:
+        return [m for m in self.messages if not m.deleted]
+
+    def find(self, *, message_id: int | None = None, cmid: int | None = None) -> Message | None:
+        for message in self.messages:
+            if message_id is not None and message.id == message_id:
+                return message
+            if cmid is not None and message.cmid == cmid:
+                return message
+        return None
+
+
+@dataclass
+class CallRecord:
+    """One API request the bot made, with the answer it got."""
+
+    seq: int
+    method: str
+    params: dict[str, str]
+    group_id: int | None
+    started: float
+    finished: float | None = None
+    response: Any = None
+    error: tuple[int, str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.finished is not None and self.error is None
+
+    def peers(self) -> set[int]:
+        """The conversations this call touches."""
+        found: set[int] = set()
+        for key in ("peer_id", "user_id"):
+            value = self.params.get(key, "")
+            if value.lstrip("-").isdigit():
+                found.add(int(value))
+        for value in self.params.get("peer_ids", "").split(","):
+            if value.strip().lstrip("-").isdigit():
+                found.add(int(value))
+        return found
+
+    def __str__(self) -> str:
+        shown = {k: (v if len(v) <= 80 else v[:77] + "...") for k, v in self.params.items()}
+        outcome = f"error {self.error[0]}: {self.error[1]}" if self.error else "ok"
+        if self.finished is None:
+            outcome = "in flight"
+        return f"#{self.seq} {self.method} {shown} -> {outcome}"
+
+
+@dataclass
+class Inbound:
+    """An event the emulator gives the bot, followed until the bot has taken it."""
+
+    seq: int
+    group_id: int
+    peer_id: int
+    type: str
+    event_id: str
+    update: dict[str, Any]
+    delivered_at: float | None = None  # fetched by long poll, or the push answered "ok"
+    failed: str | None = None  # the callback push gave up
+    answered: bool = False  # a message_event answered by sendMessageEventAnswer
+
+
+def new_token() -> str:
+    return "vk1.a." + secrets.token_urlsafe(60)
+
+
+def new_key() -> str:
+    return secrets.token_hex(20)
+
+
+def now() -> float:
+    return time.time()
