@@ -5,6 +5,7 @@ A bad value stops the process with one line naming the setting (see `load_settin
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated
 
@@ -45,6 +46,15 @@ class Settings(BaseSettings):
     redis_url: str = ""
     reservation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     demo_catalog: bool = True
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        if not value:
+            return secrets.token_urlsafe(32)
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
 
     @field_validator("vk_group_id", mode="before")
     @classmethod

@@ -8,17 +8,26 @@ which lists every short line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.cart import CartItem, get_cart
+from shop.cart import CartItem
 from shop.errors import OutOfStock, ShopError, Shortage
-from shop.models import CartLine, DeliveryMethod, Order, OrderLine, OrderStatus, Variant
+from shop.models import (
+    CartLine,
+    Category,
+    DeliveryMethod,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Variant,
+)
 from shop.models.types import utcnow
-from shop.orders import record_event, transition
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,33 @@ async def active_delivery_methods(session: AsyncSession) -> list[DeliveryMethod]
     return list((await session.execute(query)).scalars())
 
 
-async def _delivery_method(session: AsyncSession, method_id: int) -> DeliveryMethod:
-    method = await session.get(DeliveryMethod, method_id)
-    if method is None or not method.active:
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What the shopper is told right after ordering."""
+
+    id: int
+    items_total: int
+    delivery_price: int
+    total: int
+    reserved_until: datetime
+
+
+async def _delivery_method(
+    session: AsyncSession, method_id: int
+) -> Row[tuple[int, str, int, bool]]:
+    row = (
+        await session.execute(
+            select(
+                DeliveryMethod.id,
+                DeliveryMethod.title,
+                DeliveryMethod.price,
+                DeliveryMethod.needs_address,
+            ).where(DeliveryMethod.id == method_id, DeliveryMethod.active.is_(True))
+        )
+    ).first()
+    if row is None:
         raise ShopError("not_available")
-    return method
+    return row
 
 
 async def place_order(
@@ -54,19 +85,23 @@ async def place_order(
     contact: Contact,
     reservation_minutes: int,
     now: datetime | None = None,
-) -> Order:
-    """Turn the customer's cart into an order awaiting payment, holding its stock."""
+) -> PlacedOrder:
+    """Turn the customer's cart into an order awaiting payment, holding its stock.
+
+    Written with Core statements: checkout is the hottest write path (see bench/checkout.py).
+    """
     now = now or utcnow()
-    method = await _delivery_method(session, delivery_method_id)
-    if method.needs_address and not contact.address:
+    method_id, method_title, delivery_price, needs_address = await _delivery_method(
+        session, delivery_method_id
+    )
+    if needs_address and not contact.address:
         raise ShopError("address_required")
 
-    cart = await get_cart(session, customer_id)
-    if not cart.items:
+    wanted = await _cart_lines(session, customer_id)
+    if not wanted:
         raise ShopError("cart_empty")
-    wanted = sorted(cart.items, key=lambda item: item.variant_id)
 
-    lines: list[OrderLine] = []
+    lines: list[dict[str, object]] = []
     for position, item in enumerate(wanted):
         reserved = await session.execute(
             update(Variant)
@@ -85,48 +120,107 @@ async def place_order(
         price, sku = row
         title = f"{item.title} ({item.variant_label})" if item.variant_label else item.title
         lines.append(
-            OrderLine(
-                variant_id=item.variant_id,
-                title=title,
-                sku=sku,
-                price=price,
-                quantity=item.quantity,
-            )
+            {
+                "variant_id": item.variant_id,
+                "title": title,
+                "sku": sku,
+                "price": price,
+                "quantity": item.quantity,
+            }
         )
 
-    items_total = sum(line.amount for line in lines)
-    order = Order(
-        customer_id=customer_id,
-        status=OrderStatus.NEW,
-        channel=channel,
+    items_total = sum(int(line["price"]) * int(line["quantity"]) for line in lines)  # type: ignore[call-overload]
+    placed = PlacedOrder(
+        id=0,
         items_total=items_total,
-        delivery_price=method.price,
-        total=items_total + method.price,
-        delivery_method_id=method.id,
-        delivery_title=method.title,
-        recipient_name=contact.name,
-        phone=contact.phone,
-        address=contact.address if method.needs_address else None,
-        comment=contact.comment,
-        stock_reserved=True,
-        created_at=now,
+        delivery_price=delivery_price,
+        total=items_total + delivery_price,
         reserved_until=now + timedelta(minutes=reservation_minutes),
-        lines=lines,
     )
-    session.add(order)
-    await session.flush()
-    record_event(
-        session, order, actor=f"customer:{customer_id}", from_status=None, to_status=OrderStatus.NEW
+    order_id = await session.scalar(
+        insert(Order)
+        .values(
+            customer_id=customer_id,
+            status=OrderStatus.AWAITING_PAYMENT,
+            channel=channel,
+            items_total=placed.items_total,
+            delivery_price=delivery_price,
+            total=placed.total,
+            delivery_method_id=method_id,
+            delivery_title=method_title,
+            recipient_name=contact.name,
+            phone=contact.phone,
+            address=contact.address if needs_address else None,
+            comment=contact.comment,
+            stock_reserved=True,
+            created_at=now,
+            reserved_until=placed.reserved_until,
+        )
+        .returning(Order.id)
     )
-    await session.execute(CartLine.__table__.delete().where(CartLine.customer_id == customer_id))
-    await transition(
-        session,
-        order.id,
-        OrderStatus.AWAITING_PAYMENT,
-        actor=f"customer:{customer_id}",
-        notify=False,
+    assert order_id is not None
+    await session.execute(insert(OrderLine), [{"order_id": order_id, **line} for line in lines])
+    actor = f"customer:{customer_id}"
+    await session.execute(
+        insert(OrderEvent),
+        [
+            {
+                "order_id": order_id,
+                "actor": actor,
+                "from_status": None,
+                "to_status": OrderStatus.NEW,
+                "created_at": now,
+                "note": None,
+            },
+            {
+                "order_id": order_id,
+                "actor": actor,
+                "from_status": OrderStatus.NEW,
+                "to_status": OrderStatus.AWAITING_PAYMENT,
+                "created_at": now,
+                "note": None,
+            },
+        ],
     )
-    return order
+    await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+    return replace(placed, id=order_id)
+
+
+async def _cart_lines(session: AsyncSession, customer_id: int) -> list[CartItem]:
+    """The cart in variant-id order (the reservation order), as plain rows: one query."""
+    query = (
+        select(
+            CartLine.variant_id,
+            CartLine.quantity,
+            Variant.product_id,
+            Product.title,
+            Variant.size,
+            Variant.colour,
+            Variant.price,
+            Variant.stock,
+            Variant.hidden | Product.hidden | Category.hidden,
+        )
+        .join(Variant, Variant.id == CartLine.variant_id)
+        .join(Product, Product.id == Variant.product_id)
+        .join(Category, Category.id == Product.category_id)
+        .where(CartLine.customer_id == customer_id)
+        .order_by(CartLine.variant_id)
+    )
+    return [
+        CartItem(
+            variant_id=vid,
+            product_id=pid,
+            title=title,
+            variant_label=", ".join(part for part in (size, colour) if part),
+            price=price,
+            quantity=quantity,
+            stock=stock,
+            available=not hidden,
+        )
+        for vid, quantity, pid, title, size, colour, price, stock, hidden in await session.execute(
+            query
+        )
+    ]
 
 
 async def _shortages(session: AsyncSession, items: list[CartItem]) -> list[Shortage]:

@@ -42,7 +42,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_recycle", 1800)
         return create_async_engine(url, **kwargs)
 
     kwargs.setdefault("pool_size", 5)

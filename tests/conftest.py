@@ -104,3 +104,7 @@ async def demo(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker
     async with sessions() as session, session.begin():
         await load_demo_catalog(session)
     return sessions
+
+
+def pytest_report_header() -> str:
+    return f"PostgreSQL: {PG_URL}" if PG_URL else f"PostgreSQL cases skipped. {PG_HINT}"

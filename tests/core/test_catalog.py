@@ -54,9 +54,15 @@ async def test_hidden_product_is_not_listed_nor_opened(demo):
         )
     async with demo() as session:
         assert (await search_products(session, "шопер")).total == 0
-        product_id = (await session.execute(
-            Product.__table__.select().where(Product.title == "Шопер «Эко»")
-        )).first().id
+        product_id = (
+            (
+                await session.execute(
+                    Product.__table__.select().where(Product.title == "Шопер «Эко»")
+                )
+            )
+            .first()
+            .id
+        )
         with pytest.raises(ShopError) as error:
             await get_product(session, product_id)
     assert error.value.code == "not_available"
@@ -64,7 +70,9 @@ async def test_hidden_product_is_not_listed_nor_opened(demo):
 
 async def test_hidden_category_hides_its_products(demo):
     async with demo() as session, session.begin():
-        await session.execute(update(Category).where(Category.title == "Косметика").values(hidden=True))
+        await session.execute(
+            update(Category).where(Category.title == "Косметика").values(hidden=True)
+        )
     async with demo() as session:
         assert "Косметика" not in [c.title for c in await list_categories(session)]
         assert (await search_products(session, "крем")).total == 0
@@ -97,7 +105,9 @@ async def test_search_of_nonsense_finds_nothing_and_does_not_fail(demo, query):
 async def test_search_sees_a_renamed_product(demo):
     async with demo() as session, session.begin():
         await session.execute(
-            update(Product).where(Product.title == "Плед «Северное сияние»").values(title="Одеяло", description="Тёплое")
+            update(Product)
+            .where(Product.title == "Плед «Северное сияние»")
+            .values(title="Одеяло", description="Тёплое")
         )
     async with demo() as session:
         assert (await search_products(session, "плед")).total == 0

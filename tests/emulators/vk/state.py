@@ -195,6 +195,8 @@ class CallRecord:
         for value in self.params.get("peer_ids", "").split(","):
             if value.strip().lstrip("-").isdigit():
                 found.add(int(value))
+        if self.method == "messages.delete" and isinstance(self.response, list):
+            found.update(item["peer_id"] for item in self.response)
         return found
 
     def __str__(self) -> str:
@@ -217,7 +219,43 @@ class Inbound:
     update: dict[str, Any]
     delivered_at: float | None = None  # fetched by long poll, or the push answered "ok"
     failed: str | None = None  # the callback push gave up
-    answered: bool = False  # a message_event answered by sendMessageEventAnswer
+    answer_id: str | None = None  # object.event_id of a message_event
+    answered: bool = False  # the message_event was answered by sendMessageEventAnswer
+
+
+class World:
+    """Everything the emulated VK holds, shared by the API methods and the driver."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, Group] = {}
+        self.tokens: dict[str, Group] = {}
+        self.users: dict[int, User] = {}
+        self.conversations: dict[tuple[int, int], Conversation] = {}
+        self.calls: list[CallRecord] = []
+        self.warnings: list[str] = []
+        self.inbound: list[Inbound] = []
+        # (group, peer, random_id) -> (message id, unixtime): VK's de-duplication
+        self.random_ids: dict[tuple[int, int, int], tuple[int, float]] = {}
+        self.sent_times: dict[tuple[int, int], list[float]] = {}
+        self.faults: dict[str, list[int]] = {}
+        self.flood_limit: int | None = None  # messages.send per peer per flood_window
+        self.flood_window = 60.0
+        self.time_offset = 0.0
+        self._seq = 0
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def unixtime(self) -> float:
+        """VK's clock, which a test may move forward (`advance_time`)."""
+        return time.time() + self.time_offset
+
+    def conversation(self, group_id: int, peer_id: int) -> Conversation:
+        key = (group_id, peer_id)
+        if key not in self.conversations:
+            self.conversations[key] = Conversation(group_id, peer_id)
+        return self.conversations[key]
 
 
 def new_token() -> str:
@@ -229,4 +267,5 @@ def new_key() -> str:
 
 
 def now() -> float:
-    return time.time()
+    """Monotonic time for activity and delivery marks (not VK dates)."""
+    return time.monotonic()

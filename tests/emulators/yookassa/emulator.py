@@ -166,18 +166,20 @@ class YooKassaEmulator:
 
     def payment(self, payment_id: str) -> dict[str, Any]:
         """The payment as GET /v3/payments/{id} would show it now (a snapshot to keep)."""
-        return self.payments[payment_id].as_api()
+        return self._known(payment_id).as_api()
 
     def pay(self, payment_id: str, method_type: str | None = None) -> dict[str, Any]:
         """The shopper pays: succeeded when created with capture=true, else waiting_for_capture."""
-        record = self._pending_payment(payment_id)
+        record = self._known(payment_id)
+        if record.status != "pending":
+            raise ValueError(f"payment {payment_id} is {record.status}, not pending")
         record.mark_paid(self.now(), method_type)
         self._changed(payment_id)
         return record.as_api()
 
     def cancel(self, payment_id: str, reason: str = "general_decline") -> dict[str, Any]:
         """YooKassa or the bank cancels (e.g. insufficient_funds); party follows the reason."""
-        record = self.payments[payment_id]
+        record = self._known(payment_id)
         if record.status not in ("pending", "waiting_for_capture"):
             raise ValueError(f"payment {payment_id} is already {record.status}")
         record.mark_canceled(reason)
@@ -186,7 +188,7 @@ class YooKassaEmulator:
 
     def expire(self, payment_id: str) -> dict[str, Any]:
         """Time runs out: unpaid -> expired_on_confirmation, held -> expired_on_capture."""
-        record = self.payments[payment_id]
+        record = self._known(payment_id)
         if record.status == "pending":
             return self.cancel(payment_id, "expired_on_confirmation")
         if record.status == "waiting_for_capture":
@@ -253,8 +255,8 @@ class YooKassaEmulator:
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
             await self.notify(object_id)
 
-    def _pending_payment(self, payment_id: str) -> PaymentRecord:
-        record = self.payments[payment_id]
-        if record.status != "pending":
-            raise ValueError(f"payment {payment_id} is {record.status}, not pending")
-        return record
+    def _known(self, payment_id: str) -> PaymentRecord:
+        try:
+            return self.payments[payment_id]
+        except KeyError:
+            raise KeyError(f"no payment {payment_id!r} in the emulator") from None

@@ -1,0 +1,108 @@
+"""The one place that builds everything: engine, migrations, demo data, HTTP server, front-ends,
+periodic jobs. ``python -m bot`` runs it until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.http import create_web_app
+from bot.jobs import standard_jobs
+from bot.migrate import upgrade_database
+from shop.db import create_engine, create_session_factory
+from shop.demo import load_demo_catalog
+
+log = logging.getLogger("bot")
+
+
+@dataclass
+class Runtime:
+    """What a running process holds, so that it can be stopped cleanly."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    web_app: web.Application
+    runner: web.AppRunner | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    base_url: str = ""
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.engine.dispose()
+
+
+def front_end_status(settings: Settings) -> list[str]:
+    """One line per front-end: on, or off and why."""
+    lines = []
+    if settings.telegram_enabled:
+        mode = "webhook" if settings.webhook_mode else "long polling"
+        lines.append(f"Telegram: on ({mode}, API server {settings.telegram_api_server})")
+    else:
+        lines.append("Telegram: off (no TELEGRAM_BOT_TOKEN)")
+    if settings.vk_enabled:
+        lines.append("VK: configured, but the VK storefront is not built yet")
+    else:
+        missing = "VK_GROUP_TOKEN" if not settings.vk_group_token else "VK_GROUP_ID"
+        lines.append(f"VK: off (no {missing})")
+    if settings.yookassa_enabled:
+        lines.append(f"YooKassa: on ({settings.yookassa_api_url})")
+    else:
+        lines.append("YooKassa: off (no YOOKASSA_SHOP_ID / YOOKASSA_SECRET_KEY)")
+    return lines
+
+
+async def start(settings: Settings) -> Runtime:
+    """Migrate, seed, serve HTTP and start every configured part; return the handle to stop."""
+    engine = create_engine(settings.database_url)
+    await upgrade_database(engine)
+    sessions = create_session_factory(engine)
+    if settings.demo_catalog:
+        async with sessions() as session, session.begin():
+            if await load_demo_catalog(session):
+                log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
+
+    runtime = Runtime(settings, engine, sessions, create_web_app(engine))
+    background: list[Awaitable[None]] = [*standard_jobs(sessions)]
+
+    runtime.runner = web.AppRunner(runtime.web_app, access_log=None)
+    await runtime.runner.setup()
+    site = web.TCPSite(runtime.runner, settings.http_host, settings.http_port)
+    await site.start()
+    host, port = runtime.runner.addresses[0][:2]
+    runtime.base_url = f"http://{host}:{port}"
+    log.info("HTTP server on %s (health: %s/healthz)", runtime.base_url, runtime.base_url)
+    for line in front_end_status(settings):
+        log.info(line)
+
+    runtime.tasks = [asyncio.create_task(job) for job in background]  # type: ignore[arg-type]
+    return runtime
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then stop every part cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runtime = await start(settings)
+    try:
+        await stop.wait()
+    finally:
+        log.info("Stopping")
+        await runtime.stop()

@@ -1,0 +1,69 @@
+"""Configuration: defaults that start a demo shop, and one clear line for a bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from shop.accounts import AccountRef, Channel
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
+    for name in ("DATABASE_URL", "OWNERS", "STAFF", "MODERATOR_CHAT", "TELEGRAM_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_need_nothing():
+    settings = load_settings()
+    assert settings.database_url.startswith("sqlite+aiosqlite")
+    assert not settings.telegram_enabled and not settings.vk_enabled
+    assert len(settings.telegram_webhook_secret) >= 32
+
+
+def test_accounts_are_parsed(monkeypatch):
+    monkeypatch.setenv("OWNERS", "telegram:1, vk:2")
+    monkeypatch.setenv("MODERATOR_CHAT", "telegram:-1001234567890")
+    settings = load_settings()
+    assert settings.owners == [AccountRef(Channel.TELEGRAM, 1), AccountRef(Channel.VK, 2)]
+    assert settings.moderator_chat == AccountRef(Channel.TELEGRAM, -1001234567890)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("OWNERS", "telegram=1", "OWNERS: 'telegram=1' is not of the form telegram:ID or vk:ID"),
+        ("STAFF", "max:5", "STAFF: 'max:5' is not of the form"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL: not a SQLAlchemy URL"),
+        ("DATABASE_URL", "mysql://x/y", "DATABASE_URL: use sqlite+aiosqlite"),
+        ("TELEGRAM_API_SERVER", "ftp://x", "TELEGRAM_API_SERVER: must start with http"),
+        ("HTTP_PORT", "eighty", "HTTP_PORT:"),
+        ("RESERVATION_MINUTES", "0", "RESERVATION_MINUTES:"),
+    ],
+)
+def test_bad_value_is_one_line_naming_the_setting(monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert str(error.value).startswith(says)
+    assert "\n" not in str(error.value)
+
+
+def test_settings_come_from_dotenv(tmp_path):
+    (tmp_path / ".env").write_text("VK_GROUP_TOKEN=abc\nVK_GROUP_ID=77\n")
+    settings = load_settings()
+    assert settings.vk_enabled and settings.vk_group_id == 77
+
+
+def test_empty_webhook_secret_gets_a_random_one(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "")
+    first, second = load_settings(), load_settings()
+    assert len(first.telegram_webhook_secret) >= 32
+    assert first.telegram_webhook_secret != second.telegram_webhook_secret
+
+
+def test_webhook_secret_with_forbidden_characters_is_refused(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "no spaces please")
+    with pytest.raises(ConfigError, match="^TELEGRAM_WEBHOOK_SECRET: use 1-256 characters"):
+        load_settings()
