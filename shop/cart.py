@@ -116,7 +116,9 @@ async def set_quantity(
 async def add_to_cart(
     session: AsyncSession, customer_id: int, variant_id: int, quantity: int = 1
 ) -> int:
-    """Add ``quantity`` of a variant; returns the line's new quantity."""
+    """Add ``quantity`` (at least one) of a variant; returns the line's new quantity."""
+    if quantity < 1:
+        raise ShopError("not_available")
     line = await _line(session, customer_id, variant_id)
     current = line.quantity if line is not None else 0
     return await set_quantity(session, customer_id, variant_id, current + quantity)

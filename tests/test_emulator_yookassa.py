@@ -68,8 +68,9 @@ def order_params(total: str = "150.00", *, capture: bool = True, **extra: Any) -
 def refund_receipt(value: str) -> dict[str, Any]:
     return {
         "customer": {"email": "buyer@example.com"},
-        "items": [{"description": "Футболка, M", "quantity": "1", "amount": rub(value),
-                   "vat_code": 1}],
+        "items": [
+            {"description": "Футболка, M", "quantity": "1", "amount": rub(value), "vat_code": 1}
+        ],
     }
 
 
@@ -210,8 +211,10 @@ async def test_every_sdk_post_carries_an_idempotence_key(emu: YooKassaEmulator) 
         (lambda p: p["receipt"]["items"][0].update(vat_code=13), "receipt.items[0].vat_code"),
         (lambda p: p["receipt"]["items"][0].pop("description"), "receipt.items[0].description"),
         (lambda p: p["receipt"]["items"][0].update(quantity="0"), "receipt.items[0].quantity"),
-        (lambda p: p["receipt"]["items"][0].update(payment_mode="gift"),
-         "receipt.items[0].payment_mode"),
+        (
+            lambda p: p["receipt"]["items"][0].update(payment_mode="gift"),
+            "receipt.items[0].payment_mode",
+        ),
         (lambda p: p["receipt"].update(items=[]), "receipt.items"),
         (lambda p: p.pop("receipt"), "receipt"),
         (lambda p: p.update(description="x" * 129), "description"),
@@ -388,9 +391,7 @@ async def test_a_refund_of_a_payment_with_receipt_needs_a_receipt(emu: YooKassaE
     emu.pay(payment.id)
 
     with pytest.raises(BadRequestError) as refused:
-        await asyncio.to_thread(
-            Refund.create, {"payment_id": payment.id, "amount": rub("10.00")}
-        )
+        await asyncio.to_thread(Refund.create, {"payment_id": payment.id, "amount": rub("10.00")})
 
     assert refused.value.error.parameter == "receipt"
     assert emu.refunds == {}
@@ -552,12 +553,20 @@ async def test_forged_notifications_reach_the_receiver_as_sent(
 ) -> None:
     payment = await create(order_params())
     receiver.status = 400
-    lie = {"type": "notification", "event": "payment.succeeded",
-           "object": emu.payment(payment.id) | {"status": "succeeded", "paid": True}}
+    lie = {
+        "type": "notification",
+        "event": "payment.succeeded",
+        "object": emu.payment(payment.id) | {"status": "succeeded", "paid": True},
+    }
 
     status = await emu.notify_raw(lie)
-    await emu.notify_raw({"type": "notification", "event": "payment.succeeded",
-                          "object": {"id": "00000000-000f-5000-8000-000000000000"}})
+    await emu.notify_raw(
+        {
+            "type": "notification",
+            "event": "payment.succeeded",
+            "object": {"id": "00000000-000f-5000-8000-000000000000"},
+        }
+    )
 
     assert status == 400
     assert receiver.bodies[0]["object"]["status"] == "succeeded"

@@ -11,6 +11,13 @@ from shop.models.orders import (
     OrderLine,
     OrderStatus,
 )
+from shop.models.payments import (
+    Payment,
+    PaymentProvider,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from shop.models.system import ConversationState, OutboxMessage, OutboxStatus, ProcessedUpdate
 
 __all__ = [
@@ -27,8 +34,13 @@ __all__ = [
     "OrderStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "Payment",
+    "PaymentProvider",
+    "PaymentStatus",
     "ProcessedUpdate",
     "Product",
     "ProductPhoto",
+    "Refund",
+    "RefundStatus",
     "Variant",
 ]

@@ -24,6 +24,7 @@ HELP = """commands:
   tgpress <user> <button>      press a button on <user>'s Telegram screen
   vk <user> <text>             send a message to the VK community as <user>
   vkpress <user> <button>      press a button on <user>'s VK screen
+  tgpay <user>                 pay the last Telegram invoice in <user>'s chat
   screen tg|vk <user>          show what <user> sees now
   payments                     list YooKassa payments
   pay [<payment_id>]           pay a payment (the newest pending one when no id is given)
@@ -75,10 +76,17 @@ def settings_text(
     )
 
 
+def screen_of(user: Any) -> str:
+    """What the user sees; the drivers raise AssertionError while the bot has said nothing."""
+    try:
+        screen = user.screen
+    except AssertionError:
+        return "(the bot has not written yet)"
+    return render_screen(screen)
+
+
 def render_screen(screen: Any) -> str:
-    """A user's screen as text: the message, then each row of buttons in brackets."""
-    if screen is None:
-        return "(nothing yet)"
+    """A screen as text: the message, then each row of buttons in brackets."""
     lines = [getattr(screen, "text", None) or "(no text)"]
     for row in getattr(screen, "buttons", None) or []:
         buttons = row if isinstance(row, list | tuple) else [row]
@@ -96,7 +104,11 @@ class Console:
     """The commands a person types; users are created on first mention and kept by name."""
 
     def __init__(
-        self, telegram: TelegramEmulator, token: str, vk: VkEmulator, group: Any,
+        self,
+        telegram: TelegramEmulator,
+        token: str,
+        vk: VkEmulator,
+        group: Any,
         yookassa: YooKassaEmulator,
     ) -> None:
         self.telegram, self.token = telegram, token
@@ -108,6 +120,7 @@ class Console:
             "tgpress": lambda a: self._press("tg", a),
             "vk": lambda a: self._send("vk", a),
             "vkpress": lambda a: self._press("vk", a),
+            "tgpay": self._tgpay,
             "screen": self._screen,
             "payments": self._payments,
             "pay": self._pay,
@@ -147,18 +160,25 @@ class Console:
         name, text = _user_and_rest(args, "text")
         user = self.user(platform, name)
         await user.send(text)
-        return render_screen(user.screen)
+        return screen_of(user)
 
     async def _press(self, platform: str, args: list[str]) -> str:
         name, label = _user_and_rest(args, "button text")
         user = self.user(platform, name)
         await user.press(label)
-        return render_screen(user.screen)
+        return screen_of(user)
+
+    async def _tgpay(self, args: list[str]) -> str:
+        if len(args) != 1:
+            raise ValueError("usage: tgpay <user>")
+        user = self.user("tg", args[0])
+        result = await user.pay()
+        return f"{result}\n{screen_of(user)}"
 
     async def _screen(self, args: list[str]) -> str:
         if len(args) != 2 or args[0] not in ("tg", "vk"):
             raise ValueError("usage: screen tg|vk <user>")
-        return render_screen(self.user(args[0], args[1]).screen)
+        return screen_of(self.user(args[0], args[1]))
 
     async def _payments(self, args: list[str]) -> str:
         rows = [
@@ -212,8 +232,11 @@ async def serve(args: argparse.Namespace) -> None:
     telegram, vk, yookassa = TelegramEmulator(), VkEmulator(), YooKassaEmulator()
     started: list[Any] = []
     try:
-        for emulator, port in ((telegram, args.tg_port), (vk, args.vk_port),
-                               (yookassa, args.yk_port)):
+        for emulator, port in (
+            (telegram, args.tg_port),
+            (vk, args.vk_port),
+            (yookassa, args.yk_port),
+        ):
             await emulator.start(args.host, port)
             started.append(emulator)
         token = telegram.create_bot(username=args.bot_username)

@@ -39,8 +39,9 @@ async def call_method(
             params[name] = upload
         else:
             files[name] = upload
-    record = CallRecord(index=len(world.calls), token=bot.token, method=method, params=params,
-                        via=via)
+    record = CallRecord(
+        index=len(world.calls), token=bot.token, method=method, params=params, via=via
+    )
     world.calls.append(record)
     long_poll = method == "getUpdates"
     if not long_poll:

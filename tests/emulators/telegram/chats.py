@@ -76,10 +76,21 @@ def member_object(user: UserState, status: str) -> dict[str, Any]:
     elif status == "restricted":
         data.update(is_member=True, until_date=0)
         for right in (
-            "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
-            "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
-            "can_send_other_messages", "can_add_web_page_previews", "can_react_to_messages",
-            "can_edit_tag", "can_change_info", "can_invite_users", "can_pin_messages",
+            "can_send_messages",
+            "can_send_audios",
+            "can_send_documents",
+            "can_send_photos",
+            "can_send_videos",
+            "can_send_video_notes",
+            "can_send_voice_notes",
+            "can_send_polls",
+            "can_send_other_messages",
+            "can_add_web_page_previews",
+            "can_react_to_messages",
+            "can_edit_tag",
+            "can_change_info",
+            "can_invite_users",
+            "can_pin_messages",
             "can_manage_topics",
         ):
             data[right] = False
@@ -101,7 +112,9 @@ def member_status(ctx: Ctx, chat: ChatState, user_id: int) -> str:
     if chat.type == "private":
         if user_id not in (chat.id, ctx.bot.user.id):
             raise bad_request("user not found")
-        return "kicked" if user_id == ctx.bot.user.id and chat.id in ctx.bot.blocked_by else "member"
+        return (
+            "kicked" if user_id == ctx.bot.user.id and chat.id in ctx.bot.blocked_by else "member"
+        )
     return chat.members.get(user_id, "left")
 
 

@@ -73,7 +73,7 @@ class _Builder:
         return "".join(self.parts), self.entities
 
 
-def parse_html(src: str) -> tuple[str, list[dict[str, Any]]]:  # noqa: C901 - a tokenizer
+def parse_html(src: str) -> tuple[str, list[dict[str, Any]]]:
     out = _Builder()
     stack: list[tuple[str, dict[str, str], int]] = []
     i, n = 0, len(src)
@@ -122,7 +122,9 @@ def parse_html(src: str) -> tuple[str, list[dict[str, Any]]]:  # noqa: C901 - a 
             raise _error(f"Unclosed start tag at byte offset {_byte_offset(src, begin)}")
         name = src[j:i].lower()
         if name not in _HTML_TYPES:
-            raise _error(f'Unsupported start tag "{name}" at byte offset {_byte_offset(src, begin)}')
+            raise _error(
+                f'Unsupported start tag "{name}" at byte offset {_byte_offset(src, begin)}'
+            )
         attrs, i = _html_attributes(src, i, name, begin)
         if name == "span" and attrs.get("class") != "tg-spoiler":
             raise _error(
@@ -216,7 +218,7 @@ _MD2_NAMES = {
 }
 
 
-def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:  # noqa: C901
+def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
     out = _Builder()
     stack: list[tuple[str, int, int]] = []  # (marker, visible start, source index)
     i, n = 0, len(src)
@@ -245,10 +247,14 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:  # noqa: C9
         if stack and stack[-1][0] == "[" and c == "]":
             _, start, _ = stack.pop()
             if not src.startswith("(", i + 1):
-                raise _error(f"Can't find end of TextUrl entity at byte offset {_byte_offset(src, i)}")
+                raise _error(
+                    f"Can't find end of TextUrl entity at byte offset {_byte_offset(src, i)}"
+                )
             end = src.find(")", i + 2)
             if end < 0:
-                raise _error(f"Can't find end of TextUrl entity at byte offset {_byte_offset(src, i)}")
+                raise _error(
+                    f"Can't find end of TextUrl entity at byte offset {_byte_offset(src, i)}"
+                )
             out.entity(start, "text_link", url=src[i + 2 : end].replace("\\)", ")"))
             i = end + 1
             continue
@@ -291,8 +297,7 @@ def parse_markdown(src: str) -> tuple[str, list[dict[str, Any]]]:
             end = src.find(marker, i + len(marker))
             if end < 0:
                 raise _error(
-                    "Can't find end of the entity starting at byte offset "
-                    f"{_byte_offset(src, i)}"
+                    f"Can't find end of the entity starting at byte offset {_byte_offset(src, i)}"
                 )
             start = out.length
             out.add(src[i + len(marker) : end])

@@ -58,9 +58,7 @@ def valid_button_url(url: str) -> bool:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
     host = parts.hostname
-    return (
-        "." in host or host == "localhost"
-    ) and not any(c.isspace() for c in url)
+    return ("." in host or host == "localhost") and not any(c.isspace() for c in url)
 
 
 def check_inline_keyboard(markup: dict[str, Any], *, invoice: bool = False) -> None:
@@ -79,8 +77,9 @@ def _check_button(button: dict[str, Any], *, first: bool, invoice: bool) -> None
         raise bad_request("BUTTON_TEXT_INVALID")
     actions = [name for name in _BUTTON_ACTIONS if name in button]
     if not actions:
-        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the "
-                          "inline keyboard")
+        raise bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     if len(actions) > 1:
         raise bad_request(
             "can't parse inline keyboard button: exactly one of the optional fields must be used, "
@@ -123,21 +122,24 @@ class RateLimits:
 
     enabled: bool = False
     per_bot_per_second: float = 30.0
+    bot_burst: int = 30
     per_private_chat_per_second: float = 1.0
     private_burst: int = 3
     per_group_per_minute: float = 20.0
+    group_burst: int = 20
 
 
 @dataclass
 class _Bucket:
     capacity: float
     rate: float  # tokens per second
-    tokens: float = -1.0
+    tokens: float = field(init=False)
     stamp: float = field(default_factory=time.monotonic)
 
+    def __post_init__(self) -> None:
+        self.tokens = self.capacity
+
     def wait_time(self, now: float) -> float:
-        if self.tokens < 0:
-            self.tokens = self.capacity
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
@@ -158,11 +160,11 @@ class RateLimiter:
         if key not in self._buckets:
             lim = self.limits
             if chat_id is None:
-                bucket = _Bucket(lim.per_bot_per_second, lim.per_bot_per_second)
+                bucket = _Bucket(lim.bot_burst, lim.per_bot_per_second)
             elif private:
                 bucket = _Bucket(lim.private_burst, lim.per_private_chat_per_second)
             else:
-                bucket = _Bucket(lim.per_group_per_minute, lim.per_group_per_minute / 60)
+                bucket = _Bucket(lim.group_burst, lim.per_group_per_minute / 60)
             self._buckets[key] = bucket
         return self._buckets[key]
 

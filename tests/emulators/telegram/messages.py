@@ -131,7 +131,7 @@ def post_bot_message(
     content: dict[str, Any],
     *,
     invoice: dict[str, Any] | None = None,
-    markup: dict[str, Any] | None | bool = True,
+    markup: dict[str, Any] | bool | None = True,
     rate: bool = True,
 ) -> StoredMessage:
     """Validate the common parameters, then store the message the bot sends."""
@@ -227,8 +227,14 @@ def media_object(record: FileRecord, kind: str) -> Any:
         width, height = (record.width, record.height) if record.width else (800, 600)
         return [{**base, "width": width, "height": height}]
     if kind == "sticker":
-        return {**base, "type": "regular", "width": 512, "height": 512, "is_animated": False,
-                "is_video": False}
+        return {
+            **base,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
     if kind == "voice":
         return {**base, "duration": 3, "mime_type": record.mime_type or "audio/ogg"}
     if kind == "video_note":
@@ -239,8 +245,12 @@ def media_object(record: FileRecord, kind: str) -> Any:
     if record.mime_type:
         named["mime_type"] = record.mime_type
     if kind in ("video", "animation"):
-        return {**named, "width": record.width or 640, "height": record.height or 480,
-                "duration": 3}
+        return {
+            **named,
+            "width": record.width or 640,
+            "height": record.height or 480,
+            "duration": 3,
+        }
     if kind == "audio":
         return {**named, "duration": 3}
     return named
@@ -290,7 +300,9 @@ async def send_media_group(ctx: Ctx) -> list[dict[str, Any]]:
         raise bad_request("wrong number of media in the album: must be 2-10 items")
     kinds = {item.get("type") for item in items}
     if len(kinds) > 1 and not kinds <= {"photo", "video"}:
-        raise bad_request("MEDIA_GROUP_INVALID: documents and audio can't be mixed with other media")
+        raise bad_request(
+            "MEDIA_GROUP_INVALID: documents and audio can't be mixed with other media"
+        )
     contents = []
     for i, item in enumerate(items):
         kind = item.get("type")

@@ -60,8 +60,17 @@ async def send_invoice(ctx: Ctx) -> dict[str, Any]:
         markup = {"inline_keyboard": [[{"text": f"Pay {amount}", "pay": True}]]}
     terms = {
         key: ctx.get(key)
-        for key in ("payload", "provider_data", "need_name", "need_phone_number", "need_email",
-                    "need_shipping_address", "is_flexible", "prices", "provider_token")
+        for key in (
+            "payload",
+            "provider_data",
+            "need_name",
+            "need_phone_number",
+            "need_email",
+            "need_shipping_address",
+            "is_flexible",
+            "prices",
+            "provider_token",
+        )
         if ctx.get(key) is not None
     }
     stored = post_bot_message(ctx, chat, {"invoice": invoice}, invoice=terms, markup=markup)

@@ -26,8 +26,25 @@ import time
 from .state import BotState, CallRecord, UpdateRecord, World
 
 _EFFECTS = (
-    "send", "edit", "delete", "copy", "forward", "answer", "pin", "unpin", "create", "close",
-    "reopen", "ban", "unban", "restrict", "promote", "approve", "decline", "stop", "leave",
+    "send",
+    "edit",
+    "delete",
+    "copy",
+    "forward",
+    "answer",
+    "pin",
+    "unpin",
+    "create",
+    "close",
+    "reopen",
+    "ban",
+    "unban",
+    "restrict",
+    "promote",
+    "approve",
+    "decline",
+    "stop",
+    "leave",
 )
 _IGNORED = {"getUpdates", "sendChatAction"}
 
@@ -37,7 +54,7 @@ def _creates_message(method: str) -> bool:
 
 
 def reaction(world: World, bot: BotState, record: UpdateRecord) -> str | None:
-    """"strong", "weak" (only a callback answer) or None: how the bot has reacted so far."""
+    """ "strong", "weak" (only a callback answer) or None: how the bot has reacted so far."""
     found: str | None = None
     for call in world.calls[record.call_index :]:
         if call.token != bot.token or call.method in _IGNORED:
@@ -68,11 +85,12 @@ async def settle_update(
     *,
     expect_reply: bool = True,
     allow_dropped: bool = False,
-    timeout: float | None = None,
+    within: float | None = None,
 ) -> None:
     """Wait until (a), (b) and (c) above hold; AssertionError when they do not in time."""
     config = world.config
-    deadline = time.monotonic() + (config.settle_timeout if timeout is None else timeout)
+    started = time.monotonic()
+    deadline = started + (config.settle_timeout if within is None else within)
     while True:
         if record.dropped and not allow_dropped:
             raise AssertionError(
@@ -88,17 +106,17 @@ async def settle_update(
         if got and how and calm and idle >= quiet:
             return
         if now >= deadline:
-            raise AssertionError(_why(world, bot, record, got, how, calm))
+            raise AssertionError(_why(world, bot, record, got, how, calm, deadline - started))
         wait = deadline - now
         if got and how and calm:
             wait = min(wait, quiet - idle)
         await bot.activity.wait(wait)
 
 
-async def settle_bot(world: World, bot: BotState, timeout: float | None = None) -> None:
+async def settle_bot(world: World, bot: BotState, within: float | None = None) -> None:
     """Wait only for (c): the bot has made no call for the quiet period."""
     config = world.config
-    deadline = time.monotonic() + (config.settle_timeout if timeout is None else timeout)
+    deadline = time.monotonic() + (config.settle_timeout if within is None else within)
     while True:
         now = time.monotonic()
         idle = now - bot.activity.last
@@ -115,7 +133,13 @@ async def settle_bot(world: World, bot: BotState, timeout: float | None = None) 
 
 
 def _why(
-    world: World, bot: BotState, record: UpdateRecord, got: bool, how: str | None, calm: bool
+    world: World,
+    bot: BotState,
+    record: UpdateRecord,
+    got: bool,
+    how: str | None,
+    calm: bool,
+    waited: float,
 ) -> str:
     where = f"webhook {bot.webhook.url}" if bot.webhook else "getUpdates"
     if not got:
@@ -130,5 +154,4 @@ def _why(
         )
     else:
         problem = f"the bot kept working ({bot.activity.inflight} calls in flight)"
-    timeout = world.config.settle_timeout
-    return f"settling failed after {timeout}s: {problem}\n{recent_calls(world, bot)}"
+    return f"settling failed after {waited:.1f}s: {problem}\n{recent_calls(world, bot)}"

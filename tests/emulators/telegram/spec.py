@@ -36,6 +36,13 @@ _MISSING = {
     "animation": "there is no animation in the request",
 }
 
+# Parameters dropped from the documentation that Telegram still honours.
+_LEGACY = {
+    "reply_to_message_id": ["Integer"],
+    "allow_sending_without_reply": ["Boolean"],
+    "disable_web_page_preview": ["Boolean"],
+}
+
 # What Telegram calls a JSON-serialized parameter it failed to read.
 _PARSE_NAMES = {
     "reply_markup": "reply keyboard markup",
@@ -105,6 +112,11 @@ class Spec:
             if name not in fields:
                 warnings.append(f"parameter {name!r} is not in {self.version}")
                 out[name] = value
+                if name in _LEGACY:
+                    try:
+                        out[name] = self._coerce(value, _LEGACY[name], name, [], top=True)
+                    except _Mismatch as exc:
+                        raise self._top_error(name, _LEGACY[name], exc) from None
         for name, field in fields.items():
             value = params.get(name)
             if value is None or value == "":
@@ -150,7 +162,7 @@ class Spec:
         assert best is not None
         raise best
 
-    def _coerce_one(  # noqa: C901 - one branch per Bot API scalar kind
+    def _coerce_one(
         self, value: Any, type_name: str, path: str, warnings: list[str], top: bool
     ) -> Any:
         depth = path.count(".") + path.count("[")
@@ -271,7 +283,7 @@ class Spec:
                 best = problems
         return best or []
 
-    def _check_one(self, value: Any, type_name: str, path: str) -> list[str]:  # noqa: C901
+    def _check_one(self, value: Any, type_name: str, path: str) -> list[str]:
         if type_name == "Integer":
             ok = isinstance(value, int) and not isinstance(value, bool)
             return [] if ok else [f"{path}: expected Integer, got {value!r}"]
@@ -306,7 +318,6 @@ class Spec:
                 continue
             problems += self.check_value(value[name], field["types"], f"{path}.{name}")
         return problems
-
 
     def minimal(self, types: list[str]) -> Any:
         """The smallest value of a type that has its required fields (for stub methods)."""

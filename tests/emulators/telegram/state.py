@@ -8,6 +8,7 @@ turn them into what a person sees.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import secrets
 import struct
@@ -214,8 +215,9 @@ class FileStore:
         mime_type: str | None = None,
     ) -> FileRecord:
         n = next(self._n)
-        ext = _FILE_EXT.get(kind) or (file_name.rsplit(".", 1)[-1] if file_name and "." in file_name
-                                      else "bin")
+        ext = _FILE_EXT.get(kind) or (
+            file_name.rsplit(".", 1)[-1] if file_name and "." in file_name else "bin"
+        )
         width, height = image_size(data) or (0, 0)
         record = FileRecord(
             file_id=_FILE_PREFIX.get(kind, "BQACAgIAAxkBAAI") + secrets.token_urlsafe(40),
@@ -263,12 +265,11 @@ class Activity:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, seconds: float) -> None:
+        """Until the next call starts or ends, or an update is confirmed; at most ``seconds``."""
         event = self._event
-        try:
-            await asyncio.wait_for(event.wait(), max(timeout, 0.0))
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), max(seconds, 0.0))
 
 
 @dataclass

@@ -85,8 +85,20 @@ class MessageView:
 
     @property
     def kind(self) -> str:
-        for key in ("text", "photo", "document", "sticker", "voice", "video", "animation",
-                    "audio", "contact", "location", "invoice", "successful_payment"):
+        for key in (
+            "text",
+            "photo",
+            "document",
+            "sticker",
+            "voice",
+            "video",
+            "animation",
+            "audio",
+            "contact",
+            "location",
+            "invoice",
+            "successful_payment",
+        ):
             if key in self.raw:
                 return key
         return "service"

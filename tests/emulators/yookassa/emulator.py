@@ -219,13 +219,7 @@ class YooKassaEmulator:
         The event follows the current status unless given; pass `obj` (an earlier snapshot
         from `payment()`) to replay an old notification or deliver one out of order.
         """
-        if object_id in self.refunds:
-            body = notification(event or REFUND_SUCCEEDED, obj or self.refunds[object_id].as_api())
-        else:
-            current = self.payments[object_id].as_api()
-            snapshot = obj or current
-            body = notification(event or event_for_payment(snapshot["status"]), snapshot)
-        return await self.notify_raw(body)
+        return await self.notify_raw(self._notification(object_id, event, obj))
 
     async def notify_raw(self, body: Any, url: str | None = None) -> int:
         """Send any body (a dict, or str/bytes as is): forged, malformed or stale ones."""
@@ -246,14 +240,24 @@ class YooKassaEmulator:
     def _changed(self, object_id: str) -> None:
         if not (self.auto_notify and self.notification_url and self._session):
             return
-        task = asyncio.get_running_loop().create_task(self._auto_notify(object_id))
+        # The body is taken now: a later change must not rewrite what this one announces.
+        body = self._notification(object_id)
+        task = asyncio.get_running_loop().create_task(self._auto_notify(body))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _auto_notify(self, object_id: str) -> None:
+    async def _auto_notify(self, body: dict[str, Any]) -> None:
         # A failed delivery stays recorded in self.notifications with its error.
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-            await self.notify(object_id)
+            await self.notify_raw(body)
+
+    def _notification(
+        self, object_id: str, event: str | None = None, obj: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        if object_id in self.refunds:
+            return notification(event or REFUND_SUCCEEDED, obj or self.refunds[object_id].as_api())
+        snapshot = obj or self._known(object_id).as_api()
+        return notification(event or event_for_payment(snapshot["status"]), snapshot)
 
     def _known(self, payment_id: str) -> PaymentRecord:
         try:

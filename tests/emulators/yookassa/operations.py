@@ -114,9 +114,7 @@ def create_refund(
             f"({payment.refundable_amount})",
             "amount.value",
         )
-    description = check_description(
-        body.get("description"), limit=REFUND_DESCRIPTION_LIMIT
-    )
+    description = check_description(body.get("description"), limit=REFUND_DESCRIPTION_LIMIT)
     receipt = _receipt_for(
         body.get("receipt"), amount, require_receipt and payment.receipt is not None
     )

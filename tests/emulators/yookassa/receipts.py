@@ -15,21 +15,52 @@ ITEM_DESCRIPTION_LIMIT = 128
 VAT_CODES = range(1, 13)
 TAX_SYSTEM_CODES = range(1, 7)
 PAYMENT_SUBJECTS = frozenset(
-    {
-        "commodity", "excise", "job", "service", "gambling_bet", "gambling_prize", "lottery",
-        "lottery_prize", "intellectual_activity", "payment", "agent_commission", "composite",
-        "another", "property_right", "non_operating_gain", "insurance_premium", "sales_tax",
-        "resort_fee", "fine", "tax", "lien", "cost", "pension_insurance_without_payouts",
-        "pension_insurance_with_payouts", "health_insurance_without_payouts",
-        "health_insurance_with_payouts", "health_insurance", "casino", "agent_withdrawals",
-        "non_marked_excise", "marked_excise", "marked", "non_marked",
-    }
+    [
+        "commodity",
+        "excise",
+        "job",
+        "service",
+        "gambling_bet",
+        "gambling_prize",
+        "lottery",
+        "lottery_prize",
+        "intellectual_activity",
+        "payment",
+        "agent_commission",
+        "composite",
+        "another",
+        "property_right",
+        "non_operating_gain",
+        "insurance_premium",
+        "sales_tax",
+        "resort_fee",
+        "fine",
+        "tax",
+        "lien",
+        "cost",
+        "pension_insurance_without_payouts",
+        "pension_insurance_with_payouts",
+        "health_insurance_without_payouts",
+        "health_insurance_with_payouts",
+        "health_insurance",
+        "casino",
+        "agent_withdrawals",
+        "non_marked_excise",
+        "marked_excise",
+        "marked",
+        "non_marked",
+    ]
 )
 PAYMENT_MODES = frozenset(
-    {
-        "full_prepayment", "partial_prepayment", "advance", "full_payment", "partial_payment",
-        "credit", "credit_payment",
-    }
+    [
+        "full_prepayment",
+        "partial_prepayment",
+        "advance",
+        "full_payment",
+        "partial_payment",
+        "credit",
+        "credit_payment",
+    ]
 )
 
 _PHONE = re.compile(r"^\+?\d{10,15}$")

@@ -45,9 +45,7 @@ def parse_amount(data: Any, parameter: str, currency: str = CURRENCY) -> Decimal
     if amount <= 0:
         raise invalid_request(f"{parameter}.value must be positive", f"{parameter}.value")
     if data.get("currency") != currency:
-        raise invalid_request(
-            f"{parameter}.currency must be {currency}", f"{parameter}.currency"
-        )
+        raise invalid_request(f"{parameter}.currency must be {currency}", f"{parameter}.currency")
     return amount
 
 

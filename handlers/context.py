@@ -1,0 +1,84 @@
+"""What every conversation function gets: the session, the event, the customer and their state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.events import Event, EventKind
+from handlers.screens import Button, Reply, Screen
+from handlers.texts import t
+from shop.conversation import State
+from shop.models import Customer
+
+
+@dataclass(frozen=True)
+class Options:
+    """Shop settings the conversation needs (built once from the configuration)."""
+
+    reservation_minutes: int = 30
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    event: Event
+    customer: Customer
+    state: State
+    options: Options = field(default_factory=Options)
+
+    @property
+    def lang(self) -> str:
+        return self.customer.language
+
+    def t(self, key: str, **params: object) -> str:
+        return t(self.lang, key, **params)
+
+    def button(self, key: str, action: str, **params: object) -> Button:
+        return Button(self.t(key, **params), action=action)
+
+    def screen(self, text: str, *rows: list[Button], **kwargs: object) -> Reply:
+        """A one-screen reply; a pressed button's screen replaces the one it was on."""
+        replace = self.event.kind is EventKind.ACTION
+        keyboard = tuple(tuple(row) for row in rows if row)
+        return Reply([Screen(text, keyboard, replace=replace, **kwargs)])  # type: ignore[arg-type]
+
+
+Handler = Callable[..., Awaitable[Reply]]
+
+
+class Router:
+    """Maps action strings (by full-match pattern) and commands to handler functions."""
+
+    def __init__(self) -> None:
+        self.actions: list[tuple[re.Pattern[str], Handler]] = []
+        self.commands: dict[str, Handler] = {}
+
+    def action(self, pattern: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.actions.append((re.compile(pattern), handler))
+            return handler
+
+        return register
+
+    def command(self, *names: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for name in names:
+                self.commands[name] = handler
+            return handler
+
+        return register
+
+    def include(self, other: Router) -> None:
+        self.actions.extend(other.actions)
+        self.commands.update(other.commands)
+
+    def find_action(self, action: str) -> tuple[Handler, tuple[str, ...]] | None:
+        for pattern, handler in self.actions:
+            match = pattern.fullmatch(action)
+            if match:
+                return handler, tuple(group for group in match.groups() if group is not None)
+        return None

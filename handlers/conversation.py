@@ -1,0 +1,131 @@
+"""The entry point of the conversation: one event in, one Reply out, in one transaction.
+
+An adapter calls `Conversation.handle` for every update and renders the Reply afterwards, so
+nothing is sent from inside the transaction. Duplicate updates are dropped here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers import cart, catalog, checkout, menu, orders
+from handlers.context import Ctx, Options, Router
+from handlers.events import Event, EventKind
+from handlers.screens import Button, Reply, Screen
+from handlers.texts import error_text, t
+from shop.conversation import load_state, save_state
+from shop.customers import get_or_create_customer, pick_language, touch_account
+from shop.dedup import first_time
+from shop.errors import ShopError
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+
+
+def build_router() -> Router:
+    router = Router()
+    for module in (menu, catalog, cart, checkout, orders):
+        router.include(module.router)
+    return router
+
+
+class Conversation:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], options: Options | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.options = options or Options()
+        self.router = build_router()
+
+    async def handle(self, event: Event) -> Reply:
+        """Answer one event. Errors a person caused become polite replies; nothing half-done."""
+        try:
+            async with self.sessions() as session, session.begin():
+                if event.update_id and not await first_time(
+                    session, event.account.channel.value, event.update_id
+                ):
+                    return Reply()
+                customer = await get_or_create_customer(
+                    session,
+                    event.account,
+                    display_name=event.display_name,
+                    language_code=event.language_code,
+                    username=event.username,
+                )
+                await touch_account(session, event.account)
+                state = await load_state(session, customer.id)
+                ctx = Ctx(session, event, customer, state, self.options)
+                try:
+                    async with session.begin_nested():
+                        reply = await self._route(ctx)
+                except ShopError as error:
+                    ctx.state = await load_state(session, customer.id)
+                    reply = self._refusal(ctx, error)
+                await save_state(session, customer.id, ctx.state)
+                return reply
+        except Exception:
+            log.exception("failed to handle %s", event)
+            return self._failure(event)
+
+    async def _route(self, ctx: Ctx) -> Reply:
+        event = ctx.event
+        if event.kind is EventKind.ACTION:
+            found = self.router.find_action(event.action)
+            if found is None:
+                raise ShopError("not_available")
+            handler, args = found
+            return await handler(ctx, *args)
+        if event.kind is EventKind.COMMAND:
+            return await self._command(ctx)
+        in_checkout = (ctx.state.step or "").startswith("co:")
+        if event.kind is EventKind.CONTACT:
+            if ctx.state.step == "co:phone":
+                return await checkout.answer_phone(ctx, event.phone)
+            return await menu.show_menu(ctx)
+        if event.kind is EventKind.MEDIA:
+            if in_checkout:
+                return await checkout.answer_media(ctx)
+            return ctx.screen(ctx.t("media.unsupported"), *await menu.menu_buttons(ctx))
+        text = event.text.strip()[:MAX_TEXT]
+        if in_checkout:
+            return await checkout.answer_text(ctx, text)
+        if not any(ch.isalnum() for ch in text):
+            return ctx.screen(
+                ctx.t("search.nothing_text"),
+                [ctx.button("btn.catalog", "c"), ctx.button("btn.menu", "m")],
+            )
+        return await catalog.search(ctx, text)
+
+    async def _command(self, ctx: Ctx) -> Reply:
+        event = ctx.event
+        if event.command == "start":
+            payload = event.text.strip()
+            if payload.startswith("p_") and payload[2:].isdigit() and len(payload) < 12:
+                try:
+                    async with ctx.session.begin_nested():
+                        return await catalog.show_product(ctx, payload[2:])
+                except ShopError:
+                    pass  # a link to a product gone: still greet
+            return await menu.greet(ctx)
+        handler = self.router.commands.get(event.command)
+        if handler is None:
+            return await menu.show_help(ctx)
+        return await handler(ctx)
+
+    @staticmethod
+    def _refusal(ctx: Ctx, error: ShopError) -> Reply:
+        text = error_text(ctx.lang, error.code, error.params)
+        if ctx.event.kind is EventKind.ACTION:
+            return Reply(toast=text)
+        return Reply([Screen(text, ((Button(t(ctx.lang, "btn.menu"), action="m"),),))])
+
+    @staticmethod
+    def _failure(event: Event) -> Reply:
+        lang = pick_language(event.language_code)
+        text = t(lang, "error.generic")
+        if event.kind is EventKind.ACTION:
+            return Reply(toast=text)
+        return Reply([Screen(text)])

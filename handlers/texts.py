@@ -1,0 +1,279 @@
+"""Every word the shop says, per language: Russian first, English second.
+
+`t(lang, key, **params)` looks a text up and fills it; a missing English text falls back to
+Russian, so a new text never shows up as a bare key.
+"""
+
+from __future__ import annotations
+
+RU: dict[str, str] = {
+    # menu
+    "menu.greeting": "Здравствуйте, {name}! Это наш магазин прямо в мессенджере.\n"
+    "Выберите раздел или просто напишите, что ищете.",
+    "menu.title": "Главное меню. Выберите раздел или напишите, что ищете.",
+    "btn.catalog": "🛍 Каталог",
+    "btn.search": "🔎 Поиск",
+    "btn.cart": "🛒 Корзина",
+    "btn.cart_count": "🛒 Корзина ({count})",
+    "btn.orders": "📦 Мои заказы",
+    "btn.help": "❓ Помощь",
+    "btn.language": "🌐 Язык / Language",
+    "btn.menu": "🏠 Меню",
+    "btn.back": "« Назад",
+    "btn.cancel": "✖️ Отмена",
+    "help": "Как купить:\n1. Откройте «Каталог» или напишите название товара.\n"
+    "2. Выберите размер или цвет и добавьте в корзину.\n"
+    "3. В корзине нажмите «Оформить заказ».\n\n"
+    "Команды: /start — меню, /catalog — каталог, /cart — корзина, /orders — заказы, "
+    "/help — помощь.",
+    "language.choose": "Выберите язык.",
+    "language.set": "Готово: теперь я говорю по-русски.",
+    # catalog
+    "catalog.title": "Каталог. Выберите раздел:",
+    "catalog.empty": "В каталоге пока пусто. Загляните позже!",
+    "category.title": "{title}",
+    "category.page": "{title}\nСтраница {page} из {pages}. Выберите товар:",
+    "category.empty": "{title}\nЗдесь пока нет товаров.",
+    "product.line": "{title} — {price}",
+    "product.line_from": "{title} — от {price}",
+    "product.line_out": "{title} — нет в наличии",
+    "product.price": "Цена: {price}",
+    "product.in_stock": "В наличии",
+    "product.few_left": "Осталось мало: {count} шт.",
+    "product.out_of_stock": "Нет в наличии",
+    "product.variant": "Вариант: {label}",
+    "product.choose_variant": "Выберите вариант:",
+    "btn.add": "🛒 В корзину — {amount}",
+    "btn.go_cart": "Перейти в корзину ({count})",
+    "btn.quantity": "{count} шт.",
+    "toast.added": "Добавлено в корзину: {count} шт.",
+    "toast.no_more": "Больше нет в наличии",
+    # search
+    "search.prompt": "Напишите, что ищете: например, «футболка» или «кружка».",
+    "search.found": "Нашлось по запросу «{query}»: {total}. Страница {page} из {pages}.",
+    "search.nothing": "По запросу «{query}» ничего не нашлось. Попробуйте другое слово "
+    "или загляните в каталог.",
+    "search.nothing_text": "Я не нашёл слов для поиска. Напишите название товара, например «кеды».",
+    # cart
+    "cart.title": "Ваша корзина:",
+    "cart.empty": "Корзина пуста. Загляните в каталог!",
+    "cart.line": "{n}. {title} × {quantity} = {amount}",
+    "cart.line_unavailable": "{n}. {title} × {quantity} — ⚠️ больше не продаётся",
+    "cart.line_short": "{n}. {title} × {quantity} — ⚠️ в наличии только {stock} шт.",
+    "cart.total": "Итого: {total}",
+    "cart.fix": "Уберите или уменьшите отмеченные позиции, чтобы оформить заказ.",
+    "btn.checkout": "✅ Оформить заказ",
+    "btn.clear": "🗑 Очистить",
+    "toast.cleared": "Корзина очищена",
+    "toast.removed": "Удалено из корзины",
+    # checkout
+    "checkout.name": "Оформление заказа.\nКак вас зовут? Напишите имя и фамилию получателя.",
+    "checkout.name_bad": "Имя должно содержать буквы и быть не длиннее 100 символов. "
+    "Напишите, пожалуйста, имя получателя.",
+    "btn.use_name": "Использовать: {name}",
+    "checkout.phone": "Телефон для связи. Нажмите кнопку «Отправить телефон» или напишите "
+    "номер, например +7 900 123-45-67.",
+    "checkout.phone_bad": "Не похоже на номер телефона. Напишите номер в формате "
+    "+7 900 123-45-67 или нажмите «Отправить телефон».",
+    "btn.share_phone": "📱 Отправить телефон",
+    "checkout.phone_hint": "Кнопка «📱 Отправить телефон» — внизу, под полем ввода.",
+    "btn.use_phone": "Использовать: {phone}",
+    "checkout.delivery": "Как доставить заказ?",
+    "btn.delivery": "{title} — {price}",
+    "btn.delivery_free": "{title} — бесплатно",
+    "checkout.address": "Адрес доставки: город, улица, дом, квартира.",
+    "checkout.address_bad": "Адрес должен быть от 5 до 300 символов. Напишите город, улицу, "
+    "дом и квартиру.",
+    "btn.use_address": "Использовать: {address}",
+    "checkout.comment": "Комментарий к заказу (например, удобное время)? Напишите его или "
+    "нажмите «Без комментария».",
+    "checkout.comment_bad": "Комментарий должен быть не длиннее 500 символов.",
+    "btn.no_comment": "Без комментария",
+    "checkout.summary": "Проверьте заказ:\n\n{lines}\n\nДоставка: {delivery} — {delivery_price}\n"
+    "{address}Получатель: {name}, {phone}\n{comment}\nИтого к оплате: {total}\n\n"
+    "Нажимая «Подтвердить», вы соглашаетесь, что мы сохраним имя, телефон и адрес для "
+    "доставки. Удалить их можно командой /forget.",
+    "checkout.summary_address": "Адрес: {address}\n",
+    "checkout.summary_comment": "Комментарий: {comment}\n",
+    "btn.confirm": "✅ Подтвердить заказ",
+    "checkout.cancelled": "Оформление отменено. Товары остались в корзине.",
+    "checkout.text_expected": "Пожалуйста, ответьте текстом.",
+    "checkout.button_expected": "Пожалуйста, выберите один из вариантов кнопкой.",
+    "checkout.placed": "Заказ №{order_id} оформлен! Сумма: {total}.\n"
+    "Товары зарезервированы до {until}.\nСтатус: ожидает оплаты.",
+    "checkout.short": "Не удалось оформить заказ — не хватает товара:\n{lines}\n"
+    "Корзина сохранена: измените количество и попробуйте снова.",
+    "checkout.short_line": "• {title}: нужно {requested}, в наличии {available}",
+    # orders
+    "orders.title": "Ваши заказы:",
+    "orders.empty": "Заказов пока нет.",
+    "orders.line": "№{order_id} от {date} — {total}, {status}",
+    "order.title": "Заказ №{order_id} от {date}\nСтатус: {status}\n\n{lines}\n\n"
+    "Доставка: {delivery} — {delivery_price}\nИтого: {total}",
+    "order.reserved": "Резерв до {until}.",
+    "order.history": "История:",
+    "order.history_line": "{date} — {status}",
+    "btn.pay": "💳 Оплатить {total}",
+    "status.new": "создан",
+    "status.awaiting_payment": "ожидает оплаты",
+    "status.paid": "оплачен",
+    "status.assembling": "собирается",
+    "status.shipped": "отправлен",
+    "status.delivered": "доставлен",
+    "status.cancelled": "отменён",
+    "status.refunded": "деньги возвращены",
+    "notify.status": "Заказ №{order_id}: {status}.",
+    "notify.expired": "Заказ №{order_id} отменён: оплата не поступила вовремя, резерв снят.",
+    # errors and fallbacks
+    "error.not_available": "Это больше недоступно.",
+    "error.not_enough_stock": "Столько нет в наличии: осталось {available} шт.",
+    "error.quantity_limit": "Можно заказать не больше {limit} шт. одного товара.",
+    "error.cart_full": "В корзине может быть не больше {limit} разных товаров.",
+    "error.not_in_cart": "Этого товара уже нет в корзине.",
+    "error.cart_empty": "Корзина пуста.",
+    "error.address_required": "Для этого способа доставки нужен адрес.",
+    "error.cart_not_ready": "В корзине есть позиции, которые нельзя заказать. Исправьте их.",
+    "error.generic": "Что-то пошло не так. Попробуйте ещё раз.",
+    "media.unsupported": "Я понимаю текст и кнопки. Напишите, что ищете, или откройте меню.",
+    "forget.done": "Мы удалили ваши имя, телефон и адрес. Заказы остались в истории.",
+}
+
+EN: dict[str, str] = {
+    "menu.greeting": "Hello, {name}! This is our shop right inside the messenger.\n"
+    "Pick a section or just type what you are looking for.",
+    "menu.title": "Main menu. Pick a section or type what you are looking for.",
+    "btn.catalog": "🛍 Catalog",
+    "btn.search": "🔎 Search",
+    "btn.cart": "🛒 Cart",
+    "btn.cart_count": "🛒 Cart ({count})",
+    "btn.orders": "📦 My orders",
+    "btn.help": "❓ Help",
+    "btn.language": "🌐 Язык / Language",
+    "btn.menu": "🏠 Menu",
+    "btn.back": "« Back",
+    "btn.cancel": "✖️ Cancel",
+    "help": "How to buy:\n1. Open the Catalog or type a product name.\n"
+    "2. Pick a size or colour and add it to the cart.\n"
+    "3. In the cart press Checkout.\n\n"
+    "Commands: /start — menu, /catalog — catalog, /cart — cart, /orders — orders, "
+    "/help — help.",
+    "language.choose": "Choose your language.",
+    "language.set": "Done: I speak English now.",
+    "catalog.title": "Catalog. Pick a section:",
+    "catalog.empty": "The catalog is empty for now. Come back later!",
+    "category.page": "{title}\nPage {page} of {pages}. Pick a product:",
+    "category.empty": "{title}\nNo products here yet.",
+    "product.line_from": "{title} — from {price}",
+    "product.line_out": "{title} — out of stock",
+    "product.price": "Price: {price}",
+    "product.in_stock": "In stock",
+    "product.few_left": "Only {count} left",
+    "product.out_of_stock": "Out of stock",
+    "product.variant": "Option: {label}",
+    "product.choose_variant": "Choose an option:",
+    "btn.add": "🛒 Add to cart — {amount}",
+    "btn.go_cart": "Go to cart ({count})",
+    "btn.quantity": "{count} pcs",
+    "toast.added": "Added to cart: {count} pcs",
+    "toast.no_more": "No more in stock",
+    "search.prompt": "Type what you are looking for, e.g. “t-shirt” or “mug”.",
+    "search.found": "Found for “{query}”: {total}. Page {page} of {pages}.",
+    "search.nothing": "Nothing found for “{query}”. Try another word or browse the catalog.",
+    "search.nothing_text": "I found no words to search for. Type a product name, e.g. “sneakers”.",
+    "cart.title": "Your cart:",
+    "cart.empty": "Your cart is empty. Have a look at the catalog!",
+    "cart.line_unavailable": "{n}. {title} × {quantity} — ⚠️ no longer sold",
+    "cart.line_short": "{n}. {title} × {quantity} — ⚠️ only {stock} in stock",
+    "cart.total": "Total: {total}",
+    "cart.fix": "Remove or reduce the marked lines to check out.",
+    "btn.checkout": "✅ Checkout",
+    "btn.clear": "🗑 Clear",
+    "toast.cleared": "Cart cleared",
+    "toast.removed": "Removed from cart",
+    "checkout.name": "Checkout.\nWhat is the recipient's full name?",
+    "checkout.name_bad": "A name has letters and at most 100 characters. "
+    "Please type the recipient's name.",
+    "btn.use_name": "Use: {name}",
+    "checkout.phone": "Phone number for delivery. Press “Share phone” or type the number, "
+    "e.g. +7 900 123-45-67.",
+    "checkout.phone_bad": "That does not look like a phone number. Type it like "
+    "+7 900 123-45-67 or press “Share phone”.",
+    "btn.share_phone": "📱 Share phone",
+    "checkout.phone_hint": "The “📱 Share phone” button is below, under the input field.",
+    "btn.use_phone": "Use: {phone}",
+    "checkout.delivery": "How should we deliver?",
+    "btn.delivery_free": "{title} — free",
+    "checkout.address": "Delivery address: city, street, house, flat.",
+    "checkout.address_bad": "An address has 5 to 300 characters. Type the city, street, house "
+    "and flat.",
+    "btn.use_address": "Use: {address}",
+    "checkout.comment": "A comment for the order (e.g. a convenient time)? Type it or press "
+    "“No comment”.",
+    "checkout.comment_bad": "A comment has at most 500 characters.",
+    "btn.no_comment": "No comment",
+    "checkout.summary": "Please check your order:\n\n{lines}\n\nDelivery: {delivery} — "
+    "{delivery_price}\n{address}Recipient: {name}, {phone}\n{comment}\nTotal to pay: {total}\n\n"
+    "By pressing Confirm you agree that we keep your name, phone and address for delivery. "
+    "Erase them any time with /forget.",
+    "checkout.summary_address": "Address: {address}\n",
+    "checkout.summary_comment": "Comment: {comment}\n",
+    "btn.confirm": "✅ Confirm order",
+    "checkout.cancelled": "Checkout cancelled. Your cart is kept.",
+    "checkout.text_expected": "Please answer with text.",
+    "checkout.button_expected": "Please pick one of the options with a button.",
+    "checkout.placed": "Order #{order_id} is placed! Amount: {total}.\n"
+    "Items are reserved until {until}.\nStatus: awaiting payment.",
+    "checkout.short": "Could not place the order — not enough stock:\n{lines}\n"
+    "Your cart is kept: change the quantities and try again.",
+    "checkout.short_line": "• {title}: wanted {requested}, in stock {available}",
+    "orders.title": "Your orders:",
+    "orders.empty": "No orders yet.",
+    "orders.line": "#{order_id} of {date} — {total}, {status}",
+    "order.title": "Order #{order_id} of {date}\nStatus: {status}\n\n{lines}\n\n"
+    "Delivery: {delivery} — {delivery_price}\nTotal: {total}",
+    "order.reserved": "Reserved until {until}.",
+    "order.history": "History:",
+    "btn.pay": "💳 Pay {total}",
+    "status.new": "created",
+    "status.awaiting_payment": "awaiting payment",
+    "status.paid": "paid",
+    "status.assembling": "being packed",
+    "status.shipped": "shipped",
+    "status.delivered": "delivered",
+    "status.cancelled": "cancelled",
+    "status.refunded": "refunded",
+    "notify.status": "Order #{order_id}: {status}.",
+    "notify.expired": "Order #{order_id} is cancelled: no payment arrived in time, "
+    "the reservation is released.",
+    "error.not_available": "This is no longer available.",
+    "error.not_enough_stock": "Not that many in stock: {available} left.",
+    "error.quantity_limit": "At most {limit} pieces of one product per order.",
+    "error.cart_full": "A cart holds at most {limit} different products.",
+    "error.not_in_cart": "This product is no longer in your cart.",
+    "error.cart_empty": "Your cart is empty.",
+    "error.address_required": "This delivery method needs an address.",
+    "error.cart_not_ready": "Some lines in the cart cannot be ordered. Please fix them.",
+    "error.generic": "Something went wrong. Please try again.",
+    "media.unsupported": "I understand text and buttons. Type what you are looking for or "
+    "open the menu.",
+    "forget.done": "We erased your name, phone and address. Your orders stay in the history.",
+}
+
+CATALOGS = {"ru": RU, "en": EN}
+
+
+def t(lang: str, key: str, **params: object) -> str:
+    """The text for ``key`` in ``lang`` (falling back to Russian), filled with ``params``."""
+    template = CATALOGS.get(lang, RU).get(key) or RU[key]
+    return template.format(**params) if params else template
+
+
+def error_text(lang: str, code: str, params: dict[str, object]) -> str:
+    """A ShopError's code as a polite sentence; unknown codes get the generic one."""
+    key = f"error.{code}"
+    if key not in RU:
+        return t(lang, "error.generic")
+    try:
+        return t(lang, key, **params)
+    except (KeyError, IndexError):
+        return t(lang, "error.generic")

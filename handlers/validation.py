@@ -1,0 +1,44 @@
+"""Checking what a shopper types at checkout; each returns the clean value or None."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PHONE_JUNK = re.compile(r"[\s()\-.]")
+
+
+def _printable(text: str) -> bool:
+    return not any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in text)
+
+
+def clean_name(text: str) -> str | None:
+    name = " ".join(text.split())
+    if not 1 <= len(name) <= 100 or not any(ch.isalpha() for ch in name):
+        return None
+    return name if _printable(name) else None
+
+
+def clean_phone(text: str) -> str | None:
+    """A phone in E.164 (+79001234567); Russian 8-prefixed and 10-digit forms are accepted."""
+    digits = _PHONE_JUNK.sub("", text.strip())
+    if digits.startswith("+"):
+        rest = digits[1:]
+        return digits if rest.isdigit() and 10 <= len(rest) <= 15 else None
+    if not digits.isdigit():
+        return None
+    if len(digits) == 11 and digits[0] in "78":
+        return "+7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "9":
+        return "+7" + digits
+    return None
+
+
+def clean_address(text: str) -> str | None:
+    address = " ".join(text.split())
+    return address if 5 <= len(address) <= 300 and _printable(address) else None
+
+
+def clean_comment(text: str) -> str | None:
+    comment = text.strip()
+    return comment if 1 <= len(comment) <= 500 and _printable(comment) else None
