@@ -6,7 +6,6 @@ import asyncio
 import logging
 import sys
 
-from bot.app import serve
 from bot.config import ConfigError, load_settings
 
 
@@ -19,6 +18,8 @@ def main() -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    from bot.app import serve  # after the settings are known to be good
+
     asyncio.run(serve(settings))
     return 0
 

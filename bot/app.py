@@ -10,16 +10,24 @@ import logging
 import signal
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery import OutboxDelivery, Sender
 from bot.http import create_web_app
 from bot.jobs import standard_jobs
 from bot.migrate import upgrade_database
+from handlers.context import Options
+from handlers.conversation import Conversation
+from shop.accounts import Channel
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
+
+if TYPE_CHECKING:
+    from bot.telegram.frontend import TelegramFrontend
 
 log = logging.getLogger("bot")
 
@@ -35,8 +43,11 @@ class Runtime:
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     base_url: str = ""
+    telegram: TelegramFrontend | None = None
 
     async def stop(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -78,7 +89,26 @@ async def start(settings: Settings) -> Runtime:
                 log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine))
-    background: list[Awaitable[None]] = [*standard_jobs(sessions)]
+    conversation = Conversation(sessions, Options(reservation_minutes=settings.reservation_minutes))
+    senders: dict[Channel, Sender] = {}
+    if settings.telegram_enabled:
+        # aiogram takes seconds to import: only when Telegram is on.
+        from bot.telegram.frontend import TelegramFrontend, make_bot
+        from bot.telegram.sender import TelegramSender
+
+        runtime.telegram = TelegramFrontend(
+            make_bot(settings.telegram_bot_token, settings.telegram_api_server),
+            conversation,
+            sessions,
+            webhook_url=settings.public_base_url,
+            webhook_secret=settings.telegram_webhook_secret,
+        )
+        runtime.telegram.add_routes(runtime.web_app)
+        senders[Channel.TELEGRAM] = TelegramSender(runtime.telegram.renderer)
+    background: list[Awaitable[None]] = [
+        *standard_jobs(sessions),
+        OutboxDelivery(sessions, senders).run_forever(),
+    ]
 
     runtime.runner = web.AppRunner(runtime.web_app, access_log=None)
     await runtime.runner.setup()
@@ -89,6 +119,12 @@ async def start(settings: Settings) -> Runtime:
     log.info("HTTP server on %s (health: %s/healthz)", runtime.base_url, runtime.base_url)
     for line in front_end_status(settings):
         log.info(line)
+    if runtime.telegram is not None:
+        try:
+            await runtime.telegram.start()
+        except Exception:
+            await runtime.stop()
+            raise
 
     runtime.tasks = [asyncio.create_task(job) for job in background]  # type: ignore[arg-type]
     return runtime

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -157,3 +157,10 @@ async def photo_data(session: AsyncSession, photo_id: int) -> bytes:
     if data is None:
         raise ShopError("not_available")
     return data
+
+
+async def remember_telegram_file_id(session: AsyncSession, photo_id: int, file_id: str) -> None:
+    """Cache Telegram's id for an uploaded photo, so it is uploaded once and then re-sent."""
+    await session.execute(
+        update(ProductPhoto).where(ProductPhoto.id == photo_id).values(telegram_file_id=file_id)
+    )

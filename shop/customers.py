@@ -110,3 +110,19 @@ async def save_contact(
 async def forget_personal_data(session: AsyncSession, customer: Customer) -> None:
     customer.personal_data_consent = False
     customer.name = customer.phone = customer.address = None
+
+
+async def reachable_accounts(
+    session: AsyncSession, customer_ids: list[int]
+) -> dict[int, list[tuple[ChannelAccount, str]]]:
+    """Each customer's reachable accounts, most recently used first, with their language."""
+    query = (
+        select(ChannelAccount, Customer.language)
+        .join(Customer)
+        .where(ChannelAccount.customer_id.in_(customer_ids), ChannelAccount.reachable.is_(True))
+        .order_by(ChannelAccount.last_seen_at.desc())
+    )
+    found: dict[int, list[tuple[ChannelAccount, str]]] = {}
+    for account, language in await session.execute(query):
+        found.setdefault(account.customer_id, []).append((account, language))
+    return found

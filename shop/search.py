@@ -18,6 +18,7 @@ MAX_TERMS = 8
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-яё]")
 
+
 def _yo(column: str) -> str:
     """SQLite's tokenizer keeps ё apart from е; Russian writers mostly don't."""
     return f"replace(replace({column}, 'ё', 'е'), 'Ё', 'Е')"

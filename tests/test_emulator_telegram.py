@@ -143,6 +143,11 @@ def shop_router(seen: list[Message] | None = None) -> Router:
         assert data is not None
         await message.answer(f"фото {len(data.read())} байт")
 
+    @router.message(F.document)
+    async def document(message: Message) -> None:
+        assert message.document is not None
+        await message.answer(f"документ {message.document.file_name}")
+
     @router.message(F.text)
     async def echo(message: Message) -> None:
         if seen is not None:
@@ -207,6 +212,10 @@ async def test_get_me_and_unknown_token(emu: TelegramEmulator, bot: Bot) -> None
     with pytest.raises(TelegramUnauthorizedError):
         await stranger.get_me()
     await stranger.session.close()
+    # known methods without emulated behaviour still answer in the right shape
+    assert await bot.set_my_description("Магазин")
+    assert (await bot.get_my_name()).name == ""
+    assert await bot.log_out()
     assert_clean(emu)
 
 
@@ -296,10 +305,24 @@ async def test_driver_media_contact_and_reply_keyboard(
         picture = tiny_png(3, 2)
         await bob.send_photo(picture)
         assert bob.screen.text == f"фото {len(picture)} байт"
+        sent = await bob.send_document(b"sku;price\n1;100\n", "prices.csv", caption="цены")
+        assert sent.document and bob.screen.text == "документ prices.csv"
+        said = await bob.send("ответ", reply_to=sent)
+        assert said.reply_to == sent.message_id
+    assert [m.kind for m in bob.messages if not m.from_bot] == [
+        "text",
+        "contact",
+        "contact",
+        "sticker",
+        "voice",
+        "photo",
+        "document",
+        "text",
+    ]
     assert_clean(emu)
 
 
-async def test_settling_reports_a_bot_that_does_not_poll(token: str) -> None:
+async def test_settling_reports_a_bot_that_does_not_poll() -> None:
     async with running_telegram_emulator(settle_timeout=0.2) as emu:
         token = emu.create_bot()
         carol = emu.user(token, first_name="Carol")
@@ -799,6 +822,27 @@ async def test_forum_topics_and_messages_in_them(
     assert said.thread_id == topic.message_thread_id
     view = group.topic("Тикет #1")
     assert view.texts == ["Новая жалоба", "Ответ клиенту", "принято: Ответ клиенту"]
+
+    take = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Взять", callback_data="take:1")]]
+    )
+    ticket = await bot.send_message(
+        group.id, "Тикет #1: ждёт", message_thread_id=topic.message_thread_id, reply_markup=take
+    )
+    taker = Router()
+
+    @taker.callback_query(F.data == "take:1")
+    async def take_ticket(query: CallbackQuery) -> None:
+        assert isinstance(query.message, Message)
+        await query.message.edit_text(f"Тикет #1: взял {query.from_user.first_name}")
+        await query.answer()
+
+    async with polling(bot, taker):
+        in_group = next(m for m in group.messages if m.message_id == ticket.message_id)
+        await staff.press("Взять", in_=in_group)
+    assert group.topic(topic.message_thread_id).texts[-1] == "Тикет #1: взял Staff"
+    with pytest.raises(AssertionError, match="no bot message with an inline keyboard"):
+        await staff.press("Взять", group=group)
 
     await bot.edit_forum_topic(group.id, topic.message_thread_id, name="Тикет #1 (закрыт)")
     await bot.close_forum_topic(group.id, topic.message_thread_id)

@@ -6,6 +6,7 @@ both are validated, logged and counted as the bot's activity the same way.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -57,6 +58,9 @@ async def call_method(
         record.error_code = exc.code
         record.description = exc.description
         return exc.code, exc.to_json()
+    except asyncio.CancelledError:
+        record.description = "cancelled: the client went away"
+        raise
     finally:
         if not long_poll:
             bot.activity.end()

@@ -19,7 +19,6 @@ bot's recent calls. No test needs a sleep.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import secrets
 import struct
@@ -240,11 +239,18 @@ class Person:
     ) -> Button:
         """Press an inline button by its text on the last bot message with a keyboard.
 
-        ``message``/``in_`` picks another message, ``group`` a group chat. A
-        URL button is only "opened" (nothing is sent); a pay button pays.
+        ``message``/``in_`` picks another message (a MessageView also names its
+        chat), ``group`` looks in a group chat. A URL button is only "opened"
+        (nothing is sent, its URL is in the returned Button); a pay button pays.
         """
-        chat = group.chat if group else self.chat
-        stored = self._keyboard_message(chat, message if message is not None else in_)
+        ref = message if message is not None else in_
+        if group is not None:
+            chat = group.chat
+        elif isinstance(ref, MessageView):
+            chat = self._bot.chats[ref.chat_id]
+        else:
+            chat = self.chat
+        stored = self._keyboard_message(chat, ref)
         rows = stored.api["reply_markup"]["inline_keyboard"]
         listing = "\n".join("    " + " | ".join(b.get("text", "") for b in row) for row in rows)
         raw = _pick([b for row in rows for b in row], text, "button", listing)
@@ -297,13 +303,16 @@ class Person:
         record = enqueue(
             world, bot, "pre_checkout_query", body, chat_id=self.chat_id, query_id=query_id
         )
-        if record.dropped:
-            raise AssertionError(f"the bot will never see the pre-checkout query: {record.dropped}")
-        try:
-            await asyncio.wait_for(query.answered.wait(), world.config.precheckout_timeout)
-        except TimeoutError:
-            query.expired = True
-            return PaymentResult(ok=False, timed_out=True)
+        deadline = time.monotonic() + world.config.precheckout_timeout
+        while not query.answered.is_set():
+            if record.dropped:
+                raise AssertionError(
+                    f"the pre-checkout query never reached the bot: {record.dropped}"
+                )
+            if time.monotonic() >= deadline:
+                query.expired = True
+                return PaymentResult(ok=False, timed_out=True)
+            await bot.activity.wait(deadline - time.monotonic())
         await settle_update(world, bot, record, expect_reply=False)
         if not query.ok:
             return PaymentResult(ok=False, error_message=query.error_message)

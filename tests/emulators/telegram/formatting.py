@@ -197,8 +197,10 @@ def _close_html(
     if tag == "blockquote" and "expandable" in attrs:
         kind = "expandable_blockquote"
     if tag == "code" and stack and stack[-1][0] == "pre" and "class" in attrs:
-        language = attrs["class"].removeprefix("language-")
-        out.entity(start, "pre", language=language)
+        stack[-1][1]["language"] = attrs["class"].removeprefix("language-")
+        return
+    if tag == "pre" and attrs.get("language"):
+        out.entity(start, "pre", language=attrs["language"])
         return
     if tag == "tg-time":
         out.entity(start, kind, unix_time=int(attrs.get("unix", "0") or 0))
@@ -262,8 +264,10 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             _, start, _ = stack.pop()
             out.entity(start, _MD2_NAMES[marker][0])
             i += len(marker)
-            if marker == "```" and out.entities and out.entities[-1]["type"] == "pre":
-                pass
+            continue
+        if in_code:
+            out.add(c)
+            i += 1
             continue
         if marker in _MD2_NAMES:
             stack.append((marker, out.length, i))

@@ -17,15 +17,7 @@ from .registry import Ctx, handles
 from .state import BotState, PollWaiter, UpdateRecord, WebhookState, World
 from .webhook import WebhookDelivery
 
-# Update kinds a bot only gets when it asks for them in allowed_updates.
-_NOT_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-
-def receives(bot: BotState, kind: str) -> bool:
-    if not bot.allowed_updates:
-        return kind not in _NOT_BY_DEFAULT
-    return kind in bot.allowed_updates
 
 
 def enqueue(
@@ -47,18 +39,16 @@ def enqueue(
         query_id=query_id,
         call_index=len(world.calls),
     )
-    if not receives(bot, kind):
-        record.dropped = (
-            f"the bot does not receive {kind!r} updates (allowed_updates={bot.allowed_updates})"
-        )
-        bot.activity.wake()
-        return record
     bot.queue.append(record)
     if bot.webhook is not None and bot.webhook.delivery is not None:
         bot.webhook.delivery.push(record)
     elif bot.poller is not None:
         bot.poller.event.set()
     return record
+
+
+def _deliverable(bot: BotState) -> list[UpdateRecord]:
+    return [record for record in list(bot.queue) if not bot.unwanted(record)]
 
 
 def drop_pending(bot: BotState, reason: str) -> None:
@@ -95,7 +85,7 @@ async def get_updates(ctx: Ctx) -> list[dict[str, Any]]:
         bot.poller.terminated = True
         bot.poller.event.set()
         bot.poller = None
-    if not bot.queue and timeout > 0 and not world.stopping:
+    if not _deliverable(bot) and timeout > 0 and not world.stopping:
         waiter = PollWaiter()
         bot.poller = waiter
         try:
@@ -112,7 +102,7 @@ async def get_updates(ctx: Ctx) -> list[dict[str, Any]]:
             )
         if bot.webhook is not None:
             return []
-    return [record.payload for record in bot.queue[:limit]]
+    return [record.payload for record in _deliverable(bot)[:limit]]
 
 
 @handles("setWebhook")

@@ -54,7 +54,7 @@ class WebhookDelivery:
         try:
             while queue:
                 record = queue[0]
-                if not (record.confirmed or record.dropped):
+                if not (record.confirmed or record.dropped or self.bot.unwanted(record)):
                     await self._deliver(record)
                 queue.popleft()
         finally:

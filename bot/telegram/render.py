@@ -1,0 +1,141 @@
+"""Rendering neutral Screens with the Bot API: inline keyboards, edits in place, cached photos."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.screens import Reply, Screen
+from shop.catalog import photo_data, remember_telegram_file_id
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+NOT_MODIFIED = "message is not modified"
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def inline_keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    for row in screen.buttons:
+        buttons = []
+        for button in row:
+            if button.url:
+                buttons.append(InlineKeyboardButton(text=button.text, url=button.url))
+            elif button.action and len(button.action.encode()) <= CALLBACK_DATA_LIMIT:
+                buttons.append(InlineKeyboardButton(text=button.text, callback_data=button.action))
+            else:
+                log.error("dropped a button whose action does not fit Telegram: %r", button)
+        if buttons:
+            builder.row(*buttons)
+    return builder.as_markup() if builder.buttons else None  # type: ignore[truthy-function]
+
+
+def _markup(screen: Screen) -> Markup:
+    if screen.ask_contact:
+        builder = ReplyKeyboardBuilder()
+        builder.row(KeyboardButton(text=screen.ask_contact, request_contact=True))
+        return builder.as_markup(resize_keyboard=True, one_time_keyboard=True)
+    if screen.clear_reply_keyboard:
+        return ReplyKeyboardRemove()
+    return inline_keyboard(screen)
+
+
+class TelegramRenderer:
+    """Shows Replies in one chat; product photos are uploaded once, then re-sent by file_id."""
+
+    def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.bot = bot
+        self.sessions = sessions
+
+    async def show(self, chat_id: int, reply: Reply, origin: Message | None = None) -> None:
+        """Send the reply's screens; the first replacing screen edits ``origin`` in place."""
+        for screen in reply.screens:
+            if screen.replace and origin is not None:
+                await self._replace(origin, screen)
+                origin = None
+            else:
+                await self.send(chat_id, screen)
+
+    async def send(self, chat_id: int, screen: Screen) -> Message:
+        markup = _markup(screen)
+        if screen.photo is None:
+            return await self.bot.send_message(
+                chat_id, _cut(screen.text, TEXT_LIMIT), reply_markup=markup
+            )
+        photo = await self._photo_input(screen)
+        sent = await self.bot.send_photo(
+            chat_id, photo, caption=_cut(screen.text, CAPTION_LIMIT), reply_markup=markup
+        )
+        await self._remember_upload(screen, sent)
+        return sent
+
+    async def _photo_input(self, screen: Screen) -> str | BufferedInputFile:
+        assert screen.photo is not None
+        if screen.photo.telegram_file_id:
+            return screen.photo.telegram_file_id
+        async with self.sessions() as session:
+            data = await photo_data(session, screen.photo.id)
+        return BufferedInputFile(data, filename=f"product-{screen.photo.id}.png")
+
+    async def _remember_upload(self, screen: Screen, sent: Message) -> None:
+        if screen.photo is None or screen.photo.telegram_file_id or not sent.photo:
+            return
+        async with self.sessions() as session, session.begin():
+            await remember_telegram_file_id(session, screen.photo.id, sent.photo[-1].file_id)
+
+    async def _replace(self, origin: Message, screen: Screen) -> None:
+        """Edit ``origin`` into ``screen``; text<->photo switches delete and send anew."""
+        markup = inline_keyboard(screen)
+        chat_id, message_id = origin.chat.id, origin.message_id
+        try:
+            if screen.photo is not None and origin.photo:
+                media = InputMediaPhoto(
+                    media=await self._photo_input(screen),
+                    caption=_cut(screen.text, CAPTION_LIMIT),
+                )
+                edited = await self.bot.edit_message_media(
+                    media=media, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+                if isinstance(edited, Message):
+                    await self._remember_upload(screen, edited)
+                return
+            if screen.photo is None and origin.text is not None:
+                await self.bot.edit_message_text(
+                    text=_cut(screen.text, TEXT_LIMIT),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=markup,
+                )
+                return
+        except TelegramBadRequest as error:
+            if NOT_MODIFIED in error.message:
+                return
+            log.info("could not edit message %s (%s); sending anew", message_id, error.message)
+        else:
+            # Too old to delete: the new screen still comes below it.
+            with contextlib.suppress(TelegramBadRequest):
+                await self.bot.delete_message(chat_id, message_id)
+        await self.send(chat_id, screen)

@@ -1,0 +1,72 @@
+"""One aiogram Router: every private message and button press becomes an Event."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.types import CallbackQuery, Message, Update
+
+from bot.telegram.events import callback_event, message_event
+from bot.telegram.render import TelegramRenderer
+from handlers.conversation import Conversation
+from handlers.screens import Reply
+from shop.accounts import AccountRef, Channel
+from shop.customers import mark_unreachable
+
+log = logging.getLogger(__name__)
+
+ANSWER_WITHIN = 1.0  # seconds before a button press is answered with no toast
+TOAST_LIMIT = 200
+
+router = Router(name="storefront")
+
+
+async def _show(
+    renderer: TelegramRenderer, chat_id: int, reply: Reply, origin: Message | None, user_id: int
+) -> None:
+    try:
+        await renderer.show(chat_id, reply, origin)
+    except TelegramForbiddenError:
+        async with renderer.sessions() as session, session.begin():
+            await mark_unreachable(session, AccountRef(Channel.TELEGRAM, user_id))
+        log.info("telegram:%s blocked the bot; marked unreachable", user_id)
+
+
+@router.message(F.chat.type == "private")
+async def private_message_handler(
+    message: Message,
+    event_update: Update,
+    conversation: Conversation,
+    renderer: TelegramRenderer,
+    bot_username: str,
+) -> None:
+    event = message_event(message, event_update.update_id, bot_username)
+    if event is None:
+        return
+    reply = await conversation.handle(event)
+    await _show(renderer, message.chat.id, reply, None, event.account.external_id)
+
+
+@router.callback_query()
+async def button_press_handler(
+    query: CallbackQuery,
+    event_update: Update,
+    conversation: Conversation,
+    renderer: TelegramRenderer,
+) -> None:
+    """Answer the press at once (with the toast when the conversation is quick), then render."""
+    handling = asyncio.ensure_future(
+        conversation.handle(callback_event(query, event_update.update_id))
+    )
+    done, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
+    if not done:
+        await query.answer()
+    reply = await handling
+    if done:
+        await query.answer((reply.toast or "")[:TOAST_LIMIT] or None)
+    origin = query.message if isinstance(query.message, Message) else None
+    chat_id = origin.chat.id if origin is not None else query.from_user.id
+    await _show(renderer, chat_id, reply, origin, query.from_user.id)

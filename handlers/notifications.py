@@ -1,0 +1,25 @@
+"""Outbox messages as the person reads them (the dispatcher in bot/ delivers them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.screens import Button, Screen, rows
+from handlers.texts import t
+
+
+def render_notification(kind: str, payload: dict[str, Any], lang: str) -> Screen | None:
+    """The screen for an outbox message, or None for a kind this version does not know."""
+    if kind == "order_status":
+        order_id = payload["order_id"]
+        if payload.get("status") == "cancelled" and payload.get("note") == "reservation_expired":
+            text = t(lang, "notify.expired", order_id=order_id)
+        else:
+            text = t(
+                lang,
+                "notify.status",
+                order_id=order_id,
+                status=t(lang, f"status.{payload['status']}"),
+            )
+        return Screen(text, rows([Button(t(lang, "btn.orders"), action=f"o:{order_id}")]))
+    return None
