@@ -23,6 +23,7 @@ NAMING = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "shop_read_only"
 
 
 class Base(DeclarativeBase):
@@ -64,10 +65,17 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_session_factory(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``. ``read_only`` ones never write, so on SQLite they begin with a
+    plain BEGIN and read beside the writer instead of queueing for the write lock."""
+    if read_only:
+        engine = engine.execution_options(**{READ_ONLY: True})
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram import retry
 from bot.telegram.render import TelegramRenderer
-from bot.telegram.router import router
+from bot.telegram.router import make_router
 from handlers.conversation import Conversation
 from handlers.texts import t
 
@@ -64,7 +64,7 @@ class TelegramFrontend:
         self.webhook_secret = webhook_secret
         self.renderer = TelegramRenderer(bot, sessions)
         self.dispatcher = Dispatcher()
-        self.dispatcher.include_router(router)
+        self.dispatcher.include_router(make_router())
         self.dispatcher["conversation"] = conversation
         self.dispatcher["renderer"] = self.renderer
         self._polling: asyncio.Task[None] | None = None

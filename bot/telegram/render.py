@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.screens import Reply, Screen
 from shop.catalog import photo_data, remember_telegram_file_id
+from shop.db import create_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class TelegramRenderer:
     def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.bot = bot
         self.sessions = sessions
+        bind = sessions.kw["bind"]
+        self.readers = create_session_factory(bind, read_only=True)
 
     async def show(self, chat_id: int, reply: Reply, origin: Message | None = None) -> None:
         """Send the reply's screens; the first replacing screen edits ``origin`` in place."""
@@ -96,7 +99,7 @@ class TelegramRenderer:
         assert screen.photo is not None
         if screen.photo.telegram_file_id:
             return screen.photo.telegram_file_id
-        async with self.sessions() as session:
+        async with self.readers() as session:
             data = await photo_data(session, screen.photo.id)
         return BufferedInputFile(data, filename=f"product-{screen.photo.id}.png")
 

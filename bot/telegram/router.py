@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 ANSWER_WITHIN = 1.0  # seconds before a button press is answered with no toast
 TOAST_LIMIT = 200
 
-router = Router(name="storefront")
-
 
 async def _show(
     renderer: TelegramRenderer, chat_id: int, reply: Reply, origin: Message | None, user_id: int
@@ -35,7 +33,6 @@ async def _show(
         log.info("telegram:%s blocked the bot; marked unreachable", user_id)
 
 
-@router.message(F.chat.type == "private")
 async def private_message_handler(
     message: Message,
     event_update: Update,
@@ -50,7 +47,6 @@ async def private_message_handler(
     await _show(renderer, message.chat.id, reply, None, event.account.external_id)
 
 
-@router.callback_query()
 async def button_press_handler(
     query: CallbackQuery,
     event_update: Update,
@@ -70,3 +66,11 @@ async def button_press_handler(
     origin = query.message if isinstance(query.message, Message) else None
     chat_id = origin.chat.id if origin is not None else query.from_user.id
     await _show(renderer, chat_id, reply, origin, query.from_user.id)
+
+
+def make_router() -> Router:
+    """A fresh Router (aiogram attaches a Router to one Dispatcher only)."""
+    router = Router(name="storefront")
+    router.message.register(private_message_handler, F.chat.type == "private")
+    router.callback_query.register(button_press_handler)
+    return router

@@ -76,3 +76,9 @@ async def shop(telegram: TelegramEmulator, shop_settings) -> AsyncIterator[Shop]
 def seen(text: str | None) -> str:
     """Screen text with non-breaking spaces read as spaces, as a person reads it."""
     return (text or "").replace("\u00a0", " ")
+
+
+async def press_data(person: Person, data: str, message_id: int) -> None:
+    """Send forged or stale callback data from a message, as a tampering client could."""
+    stored = person.chat.messages[message_id]
+    await person._callback(person.chat, stored, data, True)

@@ -61,6 +61,11 @@ async def call_method(
     except asyncio.CancelledError:
         record.description = "cancelled: the client went away"
         raise
+    except Exception as exc:  # an emulator bug: answer 500 and make it visible to tests
+        record.error_code = 500
+        record.description = f"Internal Server Error: {type(exc).__name__}: {exc}"
+        world.result_problems.append(f"{method} crashed the emulator: {exc!r}")
+        return 500, {"ok": False, "error_code": 500, "description": record.description}
     finally:
         if not long_poll:
             bot.activity.end()

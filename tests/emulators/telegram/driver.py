@@ -1,20 +1,32 @@
 """People for end-to-end tests: they send, press, pay and read, like a person would.
 
-    emu = TelegramEmulator(); await emu.start()   # or: async with running_telegram_emulator()
+    emu = TelegramEmulator(); await emu.start()  # or: async with running_telegram_emulator()
     token = emu.create_bot(username="shop_bot")
     alice = emu.user(token, first_name="Alice", language_code="ru")
     await alice.send("/start")
-    await alice.press("Каталог")                          # an inline button of the last keyboard
-    assert "Каталог" in alice.screen.text                 # the bot's last message, as seen now
+    await alice.press("Каталог")             # an inline button of the last keyboard
+    assert "Каталог" in alice.screen.text    # the bot's last message, as it looks now
+    group = emu.group(token, title="Moderators", forum=True)
+    staff = emu.user(token, first_name="Staff")
+    await staff.send_in(group, "text", thread_id=None, reply_to=None)
 
-Every action returns only after the bot's reaction has settled (see
-``settle.py``): (a) the bot got the update (confirmed by a later getUpdates,
-or its webhook answered 2xx), (b) it made at least one call reacting to it (a
-send/edit/delete in that chat, an answer to that query, or a new message to
-any chat) - skipped with ``expect_reply=False`` - and (c) no call of the bot
-is in flight and none came for a quiet period (0.05 s). If that does not
-happen within 5 s an AssertionError says which part failed and lists the
-bot's recent calls. No test needs a sleep.
+Settling. Every action returns only after the bot's reaction has settled
+(details in ``settle.py``):
+
+(a) the bot got the update: a later getUpdates confirmed it (offset >
+    update_id), or its webhook answered the POST with 2xx;
+(b) it made at least one call reacting to it: a send/edit/delete/... in that
+    chat, an answer to that callback or pre-checkout query, or a new message
+    to any chat. ``expect_reply=False`` skips (b);
+(c) no call of the bot is in flight and none started or ended for a quiet
+    period (0.05 s; 0.3 s when the only reaction so far is
+    answerCallbackQuery, which handlers often send before the real work).
+
+If that does not happen within 5 s, an AssertionError says which part failed
+and lists the bot's recent calls. No test needs a sleep. For what the bot
+sends later on its own (an outbox, a timer), ``await alice.wait_for("text")``
+waits until such a message is in her chat, and ``await emu.settle(token)``
+waits for (c) alone.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .messages import media_object, now
-from .settle import settle_update
+from .settle import recent_calls, settle_bot, settle_update
 from .state import BotState, CallbackRecord, ChatState, PreCheckoutRecord, StoredMessage, UserState
 from .updates import enqueue
 from .views import Button, MessageView, TopicView, chat_messages
@@ -141,6 +153,14 @@ class Person:
     @property
     def blocked(self) -> bool:
         return self.user.id in self._bot.blocked_by
+
+    async def wait_for(self, text: str, *, within: float | None = None) -> MessageView:
+        """A bot message containing ``text`` in her chat, waiting for it if not there yet.
+
+        For what the bot sends on its own time (an outbox, a payment webhook);
+        an older message with the text counts too.
+        """
+        return await wait_for_message(self._emu, self._bot, self.chat, text, within)
 
     # -- what she does ----------------------------------------------------------------
 
@@ -522,6 +542,10 @@ class Group:
         names = [t.name for t in self.topics]
         raise AssertionError(f"no topic {name_or_id!r} in {self.title!r}; there are {names}")
 
+    async def wait_for(self, text: str, *, within: float | None = None) -> MessageView:
+        """A bot message containing ``text`` in the group, waiting for it if not there yet."""
+        return await wait_for_message(self._emu, self._bot, self.chat, text, within)
+
     def set_status(self, person: Person, status: str) -> None:
         """creator, administrator, member, restricted, left or kicked."""
         self.chat.members[person.id] = status
@@ -532,6 +556,27 @@ class Group:
     async def migrate(self, *, wait: bool = True) -> Group:
         """Upgrade a basic group to a supergroup; the old id then answers 400 migrate."""
         return await self._emu.migrate_group(self, wait=wait)
+
+
+async def wait_for_message(
+    emu: TelegramEmulator, bot: BotState, chat: ChatState, text: str, within: float | None
+) -> MessageView:
+    """Poll nothing: re-check whenever the bot makes a call, until the text shows up."""
+    world = emu.world
+    deadline = time.monotonic() + (world.config.settle_timeout if within is None else within)
+    while True:
+        shown = [m for m in chat_messages(chat) if m.from_bot]
+        found = next((m for m in reversed(shown) if m.text and text in m.text), None)
+        if found is not None:
+            await settle_bot(world, bot)
+            return next((m for m in chat_messages(chat) if m.message_id == found.message_id), found)
+        if time.monotonic() >= deadline:
+            last = "\n".join(str(m) for m in shown[-5:]) or "(nothing from the bot)"
+            raise AssertionError(
+                f"no bot message containing {text!r} in chat {chat.id}; the last ones:\n{last}\n"
+                f"{recent_calls(world, bot)}"
+            )
+        await bot.activity.wait(deadline - time.monotonic())
 
 
 def _bot_hears(bot: BotState, chat: ChatState, api: dict[str, Any]) -> bool:

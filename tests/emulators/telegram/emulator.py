@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -279,6 +280,15 @@ class TelegramEmulator:
     async def settle(self, token: str, *, within: float | None = None) -> None:
         """Wait until the bot has made no call for the quiet period (e.g. after outbox work)."""
         await settle_bot(self.world, self.world.bots[token], within)
+
+    async def wait_polling(self, token: str, *, within: float | None = None) -> None:
+        """Until the bot has a getUpdates long poll waiting: it is up and listening."""
+        bot = self.world.bots[token]
+        deadline = time.monotonic() + (self.config.settle_timeout if within is None else within)
+        while bot.poller is None:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"@{bot.user.username} is not long-polling")
+            await bot.activity.wait(deadline - time.monotonic())
 
     def make_bot(self, token: str, **bot_options: Any) -> Bot:
         """A real aiogram Bot whose session talks to this emulator."""

@@ -186,8 +186,10 @@ def _close_html(
     kind = _HTML_TYPES[tag]
     if tag == "a":
         url = attrs.get("href", "")
-        if url.startswith("tg://user?id="):
-            out.entity(start, "text_mention", user={"id": int(url.split("=", 1)[1] or 0)})
+        user_id = url.removeprefix("tg://user?id=")
+        if user_id != url and user_id.isdigit():
+            user = {"id": int(user_id), "is_bot": False, "first_name": ""}
+            out.entity(start, "text_mention", user=user)
         elif url:
             out.entity(start, "text_link", url=url)
         return
@@ -203,7 +205,8 @@ def _close_html(
         out.entity(start, "pre", language=attrs["language"])
         return
     if tag == "tg-time":
-        out.entity(start, kind, unix_time=int(attrs.get("unix", "0") or 0))
+        unix = attrs.get("unix", "")
+        out.entity(start, kind, unix_time=int(unix) if unix.isdigit() else 0)
         return
     out.entity(start, kind)
 

@@ -61,7 +61,8 @@ def reaction(world: World, bot: BotState, record: UpdateRecord) -> str | None:
             continue
         by_query = record.query_id is not None and call.query_id == record.query_id
         in_chat = call.chat_id == record.chat_id and call.method.startswith(_EFFECTS)
-        if not (by_query or in_chat or _creates_message(call.method)):
+        elsewhere = _creates_message(call.method) and not world.config.reactions_in_own_chat
+        if not (by_query or in_chat or elsewhere):
             continue
         if call.method == "answerCallbackQuery":
             found = "weak"

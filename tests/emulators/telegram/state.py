@@ -39,6 +39,9 @@ class EmulatorConfig:
     quiet_period: float = 0.05
     weak_quiet_period: float = 0.3
     settle_timeout: float = 5.0
+    # With many people at once, a message to another chat is someone else's answer:
+    # then only a reaction in the update's own chat (or to its query) settles it.
+    reactions_in_own_chat: bool = False
     webhook_retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
     rate_limits: RateLimits = field(default_factory=RateLimits)
 

@@ -88,6 +88,7 @@ async def get_updates(ctx: Ctx) -> list[dict[str, Any]]:
     if not _deliverable(bot) and timeout > 0 and not world.stopping:
         waiter = PollWaiter()
         bot.poller = waiter
+        bot.activity.wake()
         try:
             await asyncio.wait_for(waiter.event.wait(), timeout)
         except TimeoutError:

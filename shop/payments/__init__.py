@@ -1,0 +1,86 @@
+"""Payments in the core: the ledger, confirming exactly once, late payments, refunds, cash.
+
+Provider-neutral: a `PaymentGateway` (payments/yookassa.py) is always called outside any
+transaction, with an idempotence key stored beforehand; what a provider reports is recorded
+in the ledger (shop.models.payments), and only a status read from the provider's API, never
+a webhook body, moves an order.
+
+- attempts: `start_payment` (one pending payment per order), `pending_payments` for polling
+- settlement: `confirm_payment` / `sync_payment`, late payments after expiry, staff alerts
+- refunds: `refund_order` (whole or by lines), `sync_refund`, `run_queued_refunds`
+- telegram: `invoice_for`, `check_pre_checkout`, `record_telegram_payment`
+- cash: `choose_cash_on_delivery`
+- receipts: the 54-FZ receipt built from an order's snapshot lines
+"""
+
+from shop.payments.attempts import pending_payments, start_payment
+from shop.payments.cash import choose_cash_on_delivery
+from shop.payments.gateway import (
+    GatewayError,
+    PaymentGateway,
+    PaymentRequest,
+    ProviderPayment,
+    ProviderRefund,
+    RefundRequest,
+)
+from shop.payments.ledger import STAFF, SYSTEM, payments_of
+from shop.payments.receipts import (
+    Receipt,
+    ReceiptLine,
+    receipt_for,
+    receipt_json,
+    receipt_phone,
+    rubles,
+)
+from shop.payments.refunds import (
+    RefundResult,
+    execute_refund,
+    pending_refunds,
+    refund_order,
+    run_queued_refunds,
+    sync_refund,
+)
+from shop.payments.settlement import Outcome, Settlement, confirm_payment, sync_payment
+from shop.payments.telegram import (
+    TelegramInvoice,
+    check_pre_checkout,
+    invoice_for,
+    order_id_from_payload,
+    record_telegram_payment,
+)
+
+__all__ = [
+    "STAFF",
+    "SYSTEM",
+    "GatewayError",
+    "Outcome",
+    "PaymentGateway",
+    "PaymentRequest",
+    "ProviderPayment",
+    "ProviderRefund",
+    "Receipt",
+    "ReceiptLine",
+    "RefundRequest",
+    "RefundResult",
+    "Settlement",
+    "TelegramInvoice",
+    "check_pre_checkout",
+    "choose_cash_on_delivery",
+    "confirm_payment",
+    "execute_refund",
+    "invoice_for",
+    "order_id_from_payload",
+    "payments_of",
+    "pending_payments",
+    "pending_refunds",
+    "receipt_for",
+    "receipt_json",
+    "receipt_phone",
+    "record_telegram_payment",
+    "refund_order",
+    "rubles",
+    "run_queued_refunds",
+    "start_payment",
+    "sync_payment",
+    "sync_refund",
+]

@@ -1,0 +1,64 @@
+"""Cash on delivery, where the delivery method allows it: the order is assembled unpaid.
+
+The ledger gets a ``cash`` row, pending until the courier brings the money.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shop.errors import ShopError
+from shop.models import DeliveryMethod, OrderStatus, Payment, PaymentProvider, PaymentStatus
+from shop.models.types import utcnow
+from shop.payments.ledger import check_payable, history_entry, lock_order, move_outside_table
+
+S = OrderStatus
+P = PaymentStatus
+
+
+async def choose_cash_on_delivery(
+    sessions: async_sessionmaker[AsyncSession],
+    order_id: int,
+    customer_id: int,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Pay in cash on delivery: the order goes to assembling, keeping its stock.
+
+    Allowed only for the customer's own unpaid, still reserved order whose delivery method
+    takes cash. Choosing it again changes nothing.
+    """
+    async with sessions() as session, session.begin():
+        order = await lock_order(session, order_id, customer_id)
+        if order.payment_method == PaymentProvider.CASH and order.status == S.ASSEMBLING:
+            return
+        check_payable(order, now or utcnow())
+        method = (
+            await session.get(DeliveryMethod, order.delivery_method_id)
+            if order.delivery_method_id is not None
+            else None
+        )
+        if method is None or not method.cash_on_delivery:
+            raise ShopError("cash_not_available", order_id=order.id)
+        actor = f"customer:{customer_id}"
+        await move_outside_table(
+            session,
+            order,
+            S.AWAITING_PAYMENT,
+            S.ASSEMBLING,
+            actor=actor,
+            note="cash_on_delivery",
+            values={"payment_method": PaymentProvider.CASH},
+        )
+        session.add(
+            Payment(
+                order_id=order.id,
+                provider=PaymentProvider.CASH,
+                amount=order.total,
+                status=P.PENDING,
+                refunded_amount=0,
+                history=[history_entry(P.PENDING, actor, order.total)],
+            )
+        )

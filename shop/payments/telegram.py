@@ -1,0 +1,135 @@
+"""Telegram Payments in the core: the invoice, the pre-checkout re-check, the payment record.
+
+No aiogram here: the adapter sends `invoice_for`'s data with the YooKassa provider token,
+answers the pre-checkout query with `check_pre_checkout`'s verdict and hands every
+``successful_payment`` to `record_telegram_payment`, which pays the order once per charge id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shop.models import Order, OrderStatus, Payment, PaymentProvider, PaymentStatus
+from shop.models.types import utcnow
+from shop.payments.ledger import alert_staff, history_entry, lock_order
+from shop.payments.receipts import CURRENCY, receipt_for, receipt_json
+from shop.payments.refunds import queue_whole_refund
+from shop.payments.settlement import Outcome, Settlement, apply_status, find_payment
+
+S = OrderStatus
+P = PaymentStatus
+
+
+@dataclass(frozen=True)
+class TelegramInvoice:
+    """What ``sendInvoice`` needs; ``prices`` add up to the order total, in kopecks.
+
+    When ``needs_phone`` is set the order has no phone usable for the receipt: ask for one
+    (``need_phone_number`` and ``send_phone_number_to_provider``).
+    """
+
+    title: str
+    description: str
+    payload: str
+    currency: str
+    prices: list[tuple[str, int]]
+    provider_data: str
+    needs_phone: bool
+
+
+def invoice_for(order: Order, vat_code: int = 1) -> TelegramInvoice:
+    """The invoice for an order (``order.lines`` loaded), with its 54-FZ receipt."""
+    receipt = receipt_for(order)
+    prices = [(f"{line.description[:48]} × {line.quantity}", line.amount) for line in receipt.lines]
+    titles = ", ".join(line.title for line in order.lines)
+    return TelegramInvoice(
+        title=f"Заказ №{order.id}",
+        description=(titles[:252] + "...") if len(titles) > 255 else titles or f"№{order.id}",
+        payload=f"order:{order.id}",
+        currency=CURRENCY,
+        prices=prices,
+        provider_data=json.dumps({"receipt": receipt_json(receipt, vat_code)}, ensure_ascii=False),
+        needs_phone=receipt.phone is None,
+    )
+
+
+def order_id_from_payload(payload: str) -> int | None:
+    """The order id an invoice payload carries, or None for a payload we did not make."""
+    prefix, _, number = payload.partition(":")
+    return int(number) if prefix == "order" and number.isdigit() else None
+
+
+async def check_pre_checkout(
+    session: AsyncSession,
+    order_id: int,
+    customer_id: int,
+    total_amount: int,
+    currency: str,
+    *,
+    now: datetime | None = None,
+) -> str | None:
+    """None when the payment may go ahead, else the error code to answer the query with."""
+    order = await session.get(Order, order_id)
+    if order is None or order.customer_id != customer_id:
+        return "not_available"
+    if currency != CURRENCY:
+        return "wrong_currency"
+    if order.status != S.AWAITING_PAYMENT or order.payment_method == PaymentProvider.CASH:
+        return "not_awaiting_payment"
+    if not order.stock_reserved or (
+        order.reserved_until is not None and order.reserved_until <= (now or utcnow())
+    ):
+        return "reservation_expired"
+    if total_amount != order.total:
+        return "price_changed"
+    return None
+
+
+async def record_telegram_payment(
+    sessions: async_sessionmaker[AsyncSession],
+    order_id: int,
+    customer_id: int,
+    telegram_payment_charge_id: str,
+    provider_payment_charge_id: str,
+    total_amount: int,
+    currency: str = CURRENCY,
+) -> Settlement:
+    """Record a ``successful_payment``; the order is paid once however often it arrives.
+
+    Money taken for an order that is not this customer's, or in another currency, is kept
+    in the ledger and handed to staff (refund queued for the poller, or amount mismatch).
+    """
+    key = (PaymentProvider.TELEGRAM, telegram_payment_charge_id)
+    try:
+        async with sessions() as session, session.begin():
+            order = await lock_order(session, order_id)
+            if await find_payment(session, *key, None) is not None:
+                return Settlement(Outcome.UNCHANGED, order_id)
+            payment = Payment(
+                order_id=order.id,
+                provider=PaymentProvider.TELEGRAM,
+                provider_payment_id=telegram_payment_charge_id,
+                provider_charge_id=provider_payment_charge_id,
+                amount=order.total,
+                currency=CURRENCY,
+                status=P.CREATING,
+                refunded_amount=0,
+                history=[],
+            )
+            session.add(payment)
+            await session.flush()
+            if order.customer_id != customer_id:
+                payment.status = P.SUCCEEDED
+                payment.history = [history_entry(P.SUCCEEDED, "telegram", total_amount)]
+                refund = await queue_whole_refund(session, order, payment, "another_customer")
+                alert_staff(session, "another_customer", payment, refund_id=refund.id)
+                return Settlement(Outcome.REFUNDING, order.id, refund.id)
+            amount = total_amount if currency == CURRENCY else -1
+            return await apply_status(session, payment, P.SUCCEEDED, amount, "telegram")
+    except IntegrityError:  # the same charge id recorded by a concurrent delivery
+        return Settlement(Outcome.UNCHANGED, order_id)

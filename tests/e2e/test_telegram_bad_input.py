@@ -1,0 +1,106 @@
+"""Bad input of every kind gets a polite answer and changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from shop.models import CartLine, Order, Variant
+from tests.e2e.conftest import press_data, seen
+
+
+POLITE = {
+    "Это больше недоступно.",
+    "Этого товара уже нет в корзине.",
+    "Столько нет в наличии: осталось 5 шт.",
+}
+
+
+async def _counts(shop) -> tuple[int, int, int]:
+    async with shop.runtime.sessions() as session:
+        return (
+            await session.scalar(select(func.count()).select_from(CartLine)),
+            await session.scalar(select(func.count()).select_from(Order)),
+            await session.scalar(select(func.sum(Variant.stock))),
+        )
+
+
+async def test_forged_and_stale_buttons_say_no_longer_available(shop):
+    alice = shop.user()
+    await alice.send("/start")
+    before = await _counts(shop)
+    menu = alice.screen
+    for forged in (
+        "p:999999",
+        "a:1:99",
+        "a:999999:1",
+        "o:1",
+        "cd:1",
+        "co:ok",
+        "c:0",
+        "l:de",
+        "ci:abc",
+        "💣",
+        "a" * 64,
+    ):
+        await press_data(alice, forged, menu.message_id)
+        assert alice.last_answer in POLITE, forged
+    assert await _counts(shop) == before
+    assert seen(alice.screen.text).startswith("Здравствуйте")
+
+
+async def test_another_customers_order_is_not_shown(shop):
+    alice, mallory = shop.user("Алиса"), shop.user("Мэллори")
+    await alice.send("шопер")
+    await alice.press("Шопер")
+    await alice.press("В корзину")
+    await alice.press("Перейти в корзину")
+    await alice.press("Оформить заказ")
+    await alice.press("Использовать: Алиса")
+    await alice.send("+79001234567")
+    await alice.press("Самовывоз")
+    await alice.press("Без комментария")
+    await alice.press("Подтвердить заказ")
+    async with shop.runtime.sessions() as session:
+        order_id = await session.scalar(select(Order.id))
+    await mallory.send("/orders")
+    await press_data(mallory, f"o:{order_id}", mallory.screen.message_id)
+    assert mallory.last_answer == "Это больше недоступно."
+    assert "Алиса" not in mallory.screen.text
+
+
+async def test_huge_and_empty_texts_are_answered_politely(shop):
+    alice = shop.user()
+    before = await _counts(shop)
+    await alice.send("ф" * 5000)
+    assert alice.screen.text.startswith("По запросу «ффффф")
+    assert len(alice.screen.text) < 400
+    await alice.send("🙂🙂🙂")
+    assert alice.screen.text.startswith("Я не нашёл слов для поиска")
+    await alice.send_sticker()
+    assert alice.screen.text.startswith("Я понимаю текст и кнопки")
+    await alice.send_voice()
+    assert alice.screen.text.startswith("Я понимаю текст и кнопки")
+    assert await _counts(shop) == before
+
+
+async def test_sticker_at_checkout_re_asks(shop):
+    alice = shop.user()
+    await alice.send("шопер")
+    await alice.press("Шопер")
+    await alice.press("В корзину")
+    await alice.press("Перейти в корзину")
+    await alice.press("Оформить заказ")
+    await alice.send_sticker()
+    assert alice.bot_messages[-1].text.startswith("Пожалуйста, ответьте текстом.")
+    await alice.send("ф" * 5000)
+    assert alice.bot_messages[-1].text.startswith("Имя должно содержать буквы")
+    await alice.send("Алиса")
+    assert "Телефон для связи" in alice.bot_messages[-2].text
+
+
+async def test_start_spam_is_answered_without_piling_state(shop):
+    alice = shop.user()
+    for _ in range(10):
+        await alice.send("/start")
+    assert len([m for m in alice.messages if m.from_bot]) == 10
+    assert await _counts(shop) == (0, 0, (await _counts(shop))[2])

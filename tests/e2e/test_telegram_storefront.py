@@ -1,0 +1,106 @@
+"""The Telegram storefront: search, deep links, navigation, restarts, photos, commands."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.app import start
+from shop.models import Product, ProductPhoto
+from tests.e2e.conftest import seen
+
+
+async def test_search_in_russian_and_english(shop):
+    alice = shop.user()
+    await alice.send("кружки")
+    assert "Нашлось по запросу «кружки»" in alice.screen.text
+    await alice.press("Кружка керамическая")
+    assert "Кружка керамическая «Утро»" in alice.screen.text
+    bob = shop.user("Bob", language_code="en")
+    await bob.send("canvas sneakers")
+    assert "Found for “canvas sneakers”: 1" in bob.screen.text
+    await bob.send("zzzzqqq")
+    assert bob.screen.text.startswith("Nothing found for “zzzzqqq”")
+    assert [b.text for row in bob.screen.keyboard for b in row] == ["🛍 Catalog", "🏠 Menu"]
+
+
+async def test_deep_link_opens_the_product(shop):
+    async with shop.runtime.sessions() as session:
+        product_id = await session.scalar(select(Product.id).where(Product.title == "Худи «Тайга»"))
+    alice = shop.user()
+    await alice.send(f"/start p_{product_id}")
+    assert alice.screen.text.startswith("Худи «Тайга»")
+    await alice.send("/start p_999999")
+    assert alice.screen.text.startswith("Здравствуйте")
+    await alice.send("/start something-else")
+    assert alice.screen.text.startswith("Здравствуйте")
+
+
+async def test_back_navigation_edits_in_place(shop):
+    alice = shop.user()
+    await alice.send("/catalog")
+    catalog_id = alice.screen.message_id
+    await alice.press("Одежда")
+    await alice.press("Худи")
+    assert alice.screen.message_id == catalog_id  # edited, not a new message
+    await alice.press("Тайга")  # text -> photo: deleted and sent anew
+    assert alice.screen.photo is not None
+    await alice.press("« Назад")
+    assert alice.screen.text.startswith("Худи и свитшоты")
+    await alice.press("« Назад")
+    assert alice.screen.text == "Одежда"
+    await alice.press("« Назад")
+    assert alice.screen.text == "Каталог. Выберите раздел:"
+    await alice.press("Меню")
+    assert alice.screen.text.startswith("Главное меню")
+    assert len([m for m in alice.messages if m.from_bot]) == 1
+
+
+async def test_pages_of_products(shop):
+    alice = shop.user()
+    await alice.send("/catalog")
+    await alice.press("Аксессуары")
+    assert "Страница 1 из 1" in alice.screen.text
+    assert seen(alice.screen.text).startswith("Аксессуары")
+
+
+async def test_photo_is_uploaded_once_then_sent_by_file_id(shop):
+    first, second = shop.user("Аня"), shop.user("Борис")
+    for person in (first, second):
+        await person.send("термокружка")
+        await person.press("Термокружка")
+    uploads = [c for c in shop.emu.calls("sendPhoto", token=shop.token) if c.ok]
+    assert len(uploads) == 2
+    assert uploads[0].uploads == ["photo"] and uploads[1].uploads == []
+    assert first.screen.photo == second.screen.photo
+    async with shop.runtime.sessions() as session:
+        cached = await session.scalar(
+            select(ProductPhoto.telegram_file_id).where(ProductPhoto.telegram_file_id.is_not(None))
+        )
+    assert cached == first.screen.photo
+
+
+async def test_restart_mid_checkout_continues(shop, shop_settings):
+    alice = shop.user()
+    await alice.send("шопер")
+    await alice.press("Шопер")
+    await alice.press("В корзину")
+    await alice.press("Перейти в корзину")
+    await alice.press("Оформить заказ")
+    await alice.send("Алиса Иванова")
+    await shop.runtime.stop()
+
+    shop.runtime = await start(shop_settings())
+    await alice.send("8 (900) 123-45-67")
+    assert "Как доставить заказ?" in alice.screen.text
+    await alice.press("Самовывоз")
+    await alice.send("Позвоните за час")
+    assert "Получатель: Алиса Иванова, +79001234567" in alice.screen.text
+    await alice.press("Подтвердить заказ")
+    assert "оформлен" in alice.screen.text
+
+
+async def test_commands_are_set_in_both_languages(shop):
+    russian = [c["command"] for c in shop.emu.commands(shop.token)]
+    english = shop.emu.commands(shop.token, language_code="en")
+    assert russian == ["start", "catalog", "cart", "orders", "help"]
+    assert english[2] == {"command": "cart", "description": "Cart"}
