@@ -16,7 +16,7 @@ import time
 from sqlalchemy import func, select
 
 from bench.common import fresh_database
-from shop.accounts import AccountRef, Channel
+from shop.accounts import Channel
 from shop.cart import add_to_cart
 from shop.checkout import Contact, place_order
 from shop.db import create_engine, create_session_factory
@@ -32,8 +32,11 @@ async def _setup(sessions, buyers: int, stock_each: int, distinct: bool) -> tupl
         category = Category(title="Bench")
         count = buyers if distinct else 1
         products = [
-            Product(title=f"P{i}", category=category,
-                    variants=[Variant(sku=f"B-{i}", price=10_000, stock=stock_each)])
+            Product(
+                title=f"P{i}",
+                category=category,
+                variants=[Variant(sku=f"B-{i}", price=10_000, stock=stock_each)],
+            )
             for i in range(count)
         ]
         method = DeliveryMethod(code="pickup", title="Самовывоз")
@@ -53,9 +56,14 @@ async def _setup(sessions, buyers: int, stock_each: int, distinct: bool) -> tupl
 async def _buy(sessions, customer_id: int, method_id: int) -> bool:
     try:
         async with sessions() as session, session.begin():
-            await place_order(session, customer_id, channel="telegram",
-                              delivery_method_id=method_id, contact=CONTACT,
-                              reservation_minutes=30)
+            await place_order(
+                session,
+                customer_id,
+                channel="telegram",
+                delivery_method_id=method_id,
+                contact=CONTACT,
+                reservation_minutes=30,
+            )
     except OutOfStock:
         return False
     return True
@@ -108,8 +116,10 @@ async def main() -> None:
         rate = await uncontended(kind, args.orders)
         elapsed, placed, oversold = await contended(kind, args.buyers)
         print(f"{kind:10} uncontended: {rate:7.0f} orders/s ({args.orders} orders, 8 at a time)")
-        print(f"{kind:10} contended:   {args.buyers} buyers on 10 units in {elapsed:5.2f} s, "
-              f"{placed} orders, {oversold} oversold")
+        print(
+            f"{kind:10} contended:   {args.buyers} buyers on 10 units in {elapsed:5.2f} s, "
+            f"{placed} orders, {oversold} oversold"
+        )
 
 
 if __name__ == "__main__":

@@ -65,5 +65,5 @@ def test_empty_webhook_secret_gets_a_random_one(monkeypatch):
 
 def test_webhook_secret_with_forbidden_characters_is_refused(monkeypatch):
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "no spaces please")
-    with pytest.raises(ConfigError, match="^TELEGRAM_WEBHOOK_SECRET: use 1-256 characters"):
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_WEBHOOK_SECRET: use 1-256 characters"):
         load_settings()

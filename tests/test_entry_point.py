@@ -24,7 +24,9 @@ def _free_port() -> int:
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "VK_", "YOOKASSA"))}
-    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/shop.db", **extra)
+    env.update(
+        PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/shop.db", **extra
+    )
     return env
 
 
@@ -44,8 +46,12 @@ def _wait_healthy(url: str, process: subprocess.Popen[str]) -> str:
 def test_starts_without_tokens_and_stops_on_sigterm(tmp_path):
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=_env(tmp_path, HTTP_PORT=str(port)),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path, HTTP_PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         body = _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
@@ -64,10 +70,15 @@ def test_starts_without_tokens_and_stops_on_sigterm(tmp_path):
 
 def test_bad_setting_stops_start_up_with_one_line(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=_env(tmp_path, OWNERS="admin"),
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path, OWNERS="admin"),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "Configuration error: OWNERS: 'admin' is not of the form telegram:ID or vk:ID (ID is a number)"
+        "Configuration error: OWNERS: 'admin' is not of the form telegram:ID or vk:ID "
+        "(ID is a number)"
     ]

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from shop.models import CartLine, Order, Variant
 from tests.e2e.conftest import press_data, seen
 
-
 POLITE = {
     "Это больше недоступно.",
     "Этого товара уже нет в корзине.",
