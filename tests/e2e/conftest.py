@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -82,3 +84,17 @@ async def press_data(person: Person, data: str, message_id: int) -> None:
     """Send forged or stale callback data from a message, as a tampering client could."""
     stored = person.chat.messages[message_id]
     await person._callback(person.chat, stored, data, True)
+
+
+async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
+    """Wait until ``check()`` (sync or async) is true, for work the shop does on its own."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {within} s: {check}")
+        await asyncio.sleep(0.05)

@@ -434,7 +434,9 @@ class Person:
     ) -> None:
         bot = self._bot
         query_id = str(secrets.randbits(62))
-        bot.callbacks[query_id] = CallbackRecord(query_id, self.user.id, created=time.monotonic())
+        bot.callbacks[query_id] = CallbackRecord(
+            query_id, self.user.id, created=time.monotonic(), chat_id=chat.id
+        )
         bot.callback_answers.pop(self.user.id, None)
         body = {
             "id": query_id,
