@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,15 +43,22 @@ from shop.payments import (
 )
 from shop.payments.receipts import CURRENCY
 
-log = logging.getLogger(__name__)
-
 DEFAULT_API_URL = "https://api.yookassa.ru/v3"
-REFUSALS = (BadRequestError, ForbiddenError, UnauthorizedError, NotFoundError)
+REFUSALS = (BadRequestError, ForbiddenError, UnauthorizedError)
 """Answers that a retry with the same request would only get again."""
 
 T = TypeVar("T")
 _CONFIGURATION = threading.Lock()
-_GLOBALS = ("account_id", "secret_key", "auth_token", "api_url", "timeout", "max_attempts")
+_GLOBALS = (
+    "account_id",
+    "secret_key",
+    "auth_token",
+    "api_url",
+    "timeout",
+    "max_attempts",
+    "verify",
+)
+_OBJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 class _ShopClient(ApiClient):
@@ -196,8 +203,10 @@ def parse_notification(body: Any) -> Notification:
         object_id = notification.object.id
     except Exception as error:  # the SDK raises ValueError, TypeError or KeyError alike
         raise ValueError(f"not a YooKassa notification: {error}") from error
-    if not isinstance(object_id, str) or not object_id or not isinstance(notification.event, str):
-        raise ValueError("a notification without an object id or event")
+    if not isinstance(notification.event, str):
+        raise ValueError("a notification without an event")
+    if not isinstance(object_id, str) or not _OBJECT_ID.fullmatch(object_id):
+        raise ValueError(f"not an object id: {object_id!r}")  # it goes into an API path
     return Notification(notification.event, object_id)
 
 

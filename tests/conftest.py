@@ -9,7 +9,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,12 @@ PG_HINT = (
 )
 
 
+def run_apart(job: Callable[..., Awaitable[None]], *args: object) -> None:
+    """Run a set-up coroutine on its own loop in its own thread, apart from the test's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, job(*args)).result()
+
+
 async def _migrate(url: str) -> None:
     engine = create_engine(url)
     try:
@@ -40,7 +47,7 @@ async def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("db") / "template.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    run_apart(_migrate, f"sqlite+aiosqlite:///{path}")
     return path
 
 
@@ -60,36 +67,41 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(PG_HINT)
     name = f"shop_test_{uuid.uuid4().hex[:12]}"
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    run_apart(_admin, f'CREATE DATABASE "{name}"')
     try:
-        asyncio.run(_migrate(url))
+        run_apart(_migrate, url)
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_apart(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _truncate_all(engine: AsyncEngine) -> None:
+async def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty database URL: SQLite, then PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database URL: SQLite, then PostgreSQL (emptied again afterwards)."""
     if request.param == "sqlite":
         path = tmp_path / "shop.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite+aiosqlite:///{path}"
-    return request.getfixturevalue("postgres_url")
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    run_apart(_truncate_all, url)
 
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
-    if engine.dialect.name == "postgresql":
-        await _truncate_all(engine)
     await engine.dispose()
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from aiohttp import web
 from sqlalchemy import select, update
+from yookassa import Configuration
 
 from bot.payment_webhooks import YOOKASSA_PATH, add_yookassa_routes, poll_pending_payments
 from payments.yookassa import YooKassaGateway
@@ -19,7 +20,13 @@ from shop.errors import ShopError
 from shop.models import Order, OrderEvent, OutboxMessage, Payment, Refund, Variant
 from shop.models.types import utcnow
 from shop.orders import get_order
-from shop.payments import refund_order, start_payment
+from shop.payments import (
+    PaymentRequest,
+    Receipt,
+    ReceiptLine,
+    refund_order,
+    start_payment,
+)
 from shop.reservations import expire_unpaid_orders
 from tests.core.helpers import checkout, fill_cart, new_customer, small_shop
 from tests.emulators.yookassa import YooKassaEmulator
@@ -288,3 +295,38 @@ async def test_a_late_payment_without_stock_is_refunded_at_yookassa(
         ).scalar_one()
     assert alert["reason"] == "late_payment_out_of_stock"
     assert _posts_without_key(emu) == []
+
+
+async def test_a_notification_that_cannot_be_verified_gets_200_and_polling_settles_it(
+    sessions, gateway, emu, order
+):
+    placed, _, _ = order
+    payment_id = await _pay(sessions, gateway, emu, order)
+    shop_id, _ = next(iter(emu.shops.items()))
+    locked_out = YooKassaGateway(shop_id, "wrong-secret", emu.api_url)
+    runner, url = await _serve(sessions, locked_out, check_ip=False)
+    try:
+        emu.pay(payment_id)
+        emu.set_notification_url(url)
+        assert await emu.notify(payment_id) == 200
+    finally:
+        await runner.cleanup()
+    assert (await _order_state(sessions, placed.id))[0] == "awaiting_payment"
+
+    assert await poll_pending_payments(sessions, gateway) == 1
+    assert (await _order_state(sessions, placed.id))[0] == "paid"
+
+
+async def test_two_gateways_never_mix_their_shops(emu):
+    before = (Configuration.account_id, Configuration.secret_key, Configuration.api_url)
+    first = YooKassaGateway(*emu.create_shop(), emu.api_url)
+    second = YooKassaGateway(*emu.create_shop(), emu.api_url)
+    receipt = Receipt("79001234567", (ReceiptLine("Товар", 1, 10_000),))
+    request = PaymentRequest(1, 1, 10_000, "Заказ №1", RETURN_URL, receipt, "order-1-try-1")
+
+    made = await asyncio.gather(first.create_payment(request), second.create_payment(request))
+
+    assert len({emu.payments[payment.id].shop.shop_id for payment in made}) == 2
+    assert await first.get_payment(made[1].id) is None
+    assert (await first.get_payment(made[0].id)).amount == 10_000
+    assert (Configuration.account_id, Configuration.secret_key, Configuration.api_url) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -30,6 +31,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 NOT_MODIFIED = "message is not modified"
+STALE_FILE = "wrong file identifier"
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -88,10 +90,19 @@ class TelegramRenderer:
             return await self.bot.send_message(
                 chat_id, _cut(screen.text, TEXT_LIMIT), reply_markup=markup
             )
-        photo = await self._photo_input(screen)
-        sent = await self.bot.send_photo(
-            chat_id, photo, caption=_cut(screen.text, CAPTION_LIMIT), reply_markup=markup
-        )
+        caption = _cut(screen.text, CAPTION_LIMIT)
+        try:
+            sent = await self.bot.send_photo(
+                chat_id, await self._photo_input(screen), caption=caption, reply_markup=markup
+            )
+        except TelegramBadRequest as error:
+            if not (screen.photo.telegram_file_id and STALE_FILE in error.message):
+                raise
+            # The cached id is not this bot's (a new token): upload again.
+            screen = replace(screen, photo=replace(screen.photo, telegram_file_id=None))
+            sent = await self.bot.send_photo(
+                chat_id, await self._photo_input(screen), caption=caption, reply_markup=markup
+            )
         await self._remember_upload(screen, sent)
         return sent
 

@@ -80,12 +80,6 @@ def seen(text: str | None) -> str:
     return (text or "").replace("\u00a0", " ")
 
 
-async def press_data(person: Person, data: str, message_id: int) -> None:
-    """Send forged or stale callback data from a message, as a tampering client could."""
-    stored = person.chat.messages[message_id]
-    await person._callback(person.chat, stored, data, True)
-
-
 async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
     """Wait until ``check()`` (sync or async) is true, for work the shop does on its own."""
     deadline = asyncio.get_running_loop().time() + within

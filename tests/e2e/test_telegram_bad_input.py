@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from shop.models import CartLine, Order, Variant
-from tests.e2e.conftest import press_data, seen
+from tests.e2e.conftest import seen
 
 POLITE = {
     "Это больше недоступно.",
@@ -41,7 +41,7 @@ async def test_forged_and_stale_buttons_say_no_longer_available(shop):
         "💣",
         "a" * 64,
     ):
-        await press_data(alice, forged, menu.message_id)
+        await alice.press_data(forged, message=menu.message_id)
         assert alice.last_answer in POLITE, forged
     assert await _counts(shop) == before
     assert seen(alice.screen.text).startswith("Здравствуйте")
@@ -62,7 +62,7 @@ async def test_another_customers_order_is_not_shown(shop):
     async with shop.runtime.sessions() as session:
         order_id = await session.scalar(select(Order.id))
     await mallory.send("/orders")
-    await press_data(mallory, f"o:{order_id}", mallory.screen.message_id)
+    await mallory.press_data(f"o:{order_id}", message=mallory.screen.message_id)
     assert mallory.last_answer == "Это больше недоступно."
     assert "Алиса" not in mallory.screen.text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import start
 from shop.models import Product, ProductPhoto
@@ -104,3 +104,15 @@ async def test_commands_are_set_in_both_languages(shop):
     english = shop.emu.commands(shop.token, language_code="en")
     assert russian == ["start", "catalog", "cart", "orders", "help"]
     assert english[2] == {"command": "cart", "description": "Cart"}
+
+
+async def test_a_stale_cached_file_id_is_replaced_by_a_new_upload(shop):
+    async with shop.runtime.sessions() as session, session.begin():
+        await session.execute(update(ProductPhoto).values(telegram_file_id="AgAD-from-another-bot"))
+    alice = shop.user()
+    await alice.send("термокружка")
+    await alice.press("Термокружка")
+    assert alice.screen.photo is not None
+    async with shop.runtime.sessions() as session:
+        cached = set((await session.execute(select(ProductPhoto.telegram_file_id))).scalars())
+    assert alice.screen.photo in cached

@@ -47,16 +47,11 @@ async def call_method(
     long_poll = method == "getUpdates"
     if not long_poll:
         bot.activity.begin()
-    load = None
     try:
         params, warnings = world.spec.validate_call(method, params)
         world.spec_warnings.extend(warnings)
         record.params = params
         _note_target(bot, record)
-        chat_id = bot.call_chat(record)
-        if chat_id is not None and not long_poll:
-            load = bot.load(chat_id)
-            load.begin()
         handler = HANDLERS.get(method, _known_but_not_emulated)
         result = await handler(Ctx(world, bot, method, params, files, record))
     except ApiError as exc:
@@ -72,8 +67,6 @@ async def call_method(
         world.result_problems.append(f"{method} crashed the emulator: {exc!r}")
         return 500, {"ok": False, "error_code": 500, "description": record.description}
     finally:
-        if load is not None:
-            load.end()
         if not long_poll:
             bot.activity.end()
     record.ok = True

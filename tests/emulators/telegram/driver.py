@@ -284,6 +284,13 @@ class Person:
             raise AssertionError(f"button {button.text!r} ({kinds}) can't be pressed here")
         return button
 
+    async def press_data(
+        self, data: str, *, message: MessageRef = None, expect_reply: bool = True
+    ) -> None:
+        """Send any callback data from a message, as a tampering or outdated client could."""
+        chat = self._bot.chats[message.chat_id] if isinstance(message, MessageView) else self.chat
+        await self._callback(chat, self._find(chat, message), data, expect_reply)
+
     async def press_reply(self, text: str, *, expect_reply: bool = True) -> MessageView:
         """Press a reply-keyboard button: sends its text, or her contact/location."""
         markup = self.chat.reply_keyboard

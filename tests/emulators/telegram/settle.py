@@ -15,9 +15,9 @@ An update is settled when all of these hold:
     handlers often send before the real work.
 
 With ``reactions_in_own_chat`` (many people at once) (b) counts only calls in
-the update's own chat or answering its query, and (c) looks only at the calls
-about that chat (and webhook POSTs of its updates), so one person's settling
-does not wait for everyone else's.
+the update's own chat or answering its query. (c) stays bot-wide on purpose:
+the bot's work between two calls is invisible, and a busy bot is exactly when
+that gap grows.
 
 Everything is woken by the bot's own calls, so a test waits exactly as long
 as the bot works; ``settle_timeout`` (5 s) bounds it and then an
@@ -26,7 +26,6 @@ AssertionError tells which condition failed, with the bot's recent calls.
 
 from __future__ import annotations
 
-import math
 import time
 
 from .state import BotState, CallRecord, UpdateRecord, World
@@ -108,7 +107,8 @@ async def settle_update(
         got = record.confirmed or bool(record.dropped)
         how = reaction(world, bot, record) if expect_reply else "n/a"
         quiet = config.weak_quiet_period if how == "weak" else config.quiet_period
-        calm, idle = _quietness(world, bot, record, now)
+        idle = now - bot.activity.last
+        calm = bot.activity.inflight == 0
         if got and how and calm and idle >= quiet:
             return
         if now >= deadline:
@@ -117,17 +117,6 @@ async def settle_update(
         if got and how and calm:
             wait = min(wait, quiet - idle)
         await bot.activity.wait(wait)
-
-
-def _quietness(world: World, bot: BotState, record: UpdateRecord, now: float) -> tuple[bool, float]:
-    """(nothing in flight, seconds since the last call began or ended) - bot-wide, or
-    for the update's own chat when ``reactions_in_own_chat`` is on."""
-    if world.config.reactions_in_own_chat and record.chat_id is not None:
-        load = bot.loads.get(record.chat_id)
-        if load is None:
-            return True, math.inf
-        return load.inflight == 0, now - load.last
-    return bot.activity.inflight == 0, now - bot.activity.last
 
 
 async def settle_bot(world: World, bot: BotState, within: float | None = None) -> None:

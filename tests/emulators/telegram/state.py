@@ -280,22 +280,6 @@ class Activity:
 
 
 @dataclass
-class ChatLoad:
-    """The bot's calls about one chat: in flight now, and when one last began or ended."""
-
-    inflight: int = 0
-    last: float = field(default_factory=time.monotonic)
-
-    def begin(self) -> None:
-        self.inflight += 1
-        self.last = time.monotonic()
-
-    def end(self) -> None:
-        self.inflight -= 1
-        self.last = time.monotonic()
-
-
-@dataclass
 class UpdateRecord:
     """One update on its way to the bot and what became of it."""
 
@@ -391,7 +375,6 @@ class BotState:
     callback_answers: dict[int, CallbackAnswer] = field(default_factory=dict)
     pre_checkouts: dict[str, PreCheckoutRecord] = field(default_factory=dict)
     activity: Activity = field(default_factory=Activity)
-    loads: dict[int, ChatLoad] = field(default_factory=dict)
     poller: PollWaiter | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     _update_ids: itertools.count[int] = field(
@@ -400,22 +383,6 @@ class BotState:
 
     def next_update_id(self) -> int:
         return next(self._update_ids)
-
-    def load(self, chat_id: int) -> ChatLoad:
-        if chat_id not in self.loads:
-            self.loads[chat_id] = ChatLoad()
-        return self.loads[chat_id]
-
-    def call_chat(self, record: CallRecord) -> int | None:
-        """The chat a call is about: its chat_id, or the chat of the query it answers."""
-        if record.chat_id is not None:
-            return record.chat_id
-        if record.query_id is not None:
-            if record.query_id in self.callbacks:
-                return self.callbacks[record.query_id].chat_id
-            if record.query_id in self.pre_checkouts:
-                return self.pre_checkouts[record.query_id].user_id
-        return None
 
     def receives(self, kind: str) -> bool:
         if not self.allowed_updates:

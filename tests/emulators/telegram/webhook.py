@@ -90,11 +90,8 @@ class WebhookDelivery:
         headers = {"Content-Type": "application/json"}
         if hook.secret_token:
             headers[SECRET_HEADER] = hook.secret_token
-        load = self.bot.load(record.chat_id) if record.chat_id is not None else None
         async with self._slots:
             self.bot.activity.begin()
-            if load is not None:
-                load.begin()
             try:
                 async with http.post(
                     hook.url,
@@ -108,8 +105,6 @@ class WebhookDelivery:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 return f"Connection failed: {type(exc).__name__}: {exc}"
             finally:
-                if load is not None:
-                    load.end()
                 self.bot.activity.end()
         if reply is not None:
             await self._execute(*reply)
