@@ -16,7 +16,7 @@ from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
 from shop.conversation import load_state, save_state
-from shop.customers import get_or_create_customer, pick_language, touch_account
+from shop.customers import get_or_create_customer, pick_language
 from shop.dedup import first_time
 from shop.errors import ShopError
 
@@ -43,32 +43,44 @@ class Conversation:
     async def handle(self, event: Event) -> Reply:
         """Answer one event. Errors a person caused become polite replies; nothing half-done."""
         try:
-            async with self.sessions() as session, session.begin():
-                if event.update_id and not await first_time(
-                    session, event.account.channel.value, event.update_id
-                ):
-                    return Reply()
-                customer = await get_or_create_customer(
-                    session,
-                    event.account,
-                    display_name=event.display_name,
-                    language_code=event.language_code,
-                    username=event.username,
-                )
-                await touch_account(session, event.account)
-                state = await load_state(session, customer.id)
-                ctx = Ctx(session, event, customer, state, self.options)
-                try:
-                    async with session.begin_nested():
-                        reply = await self._route(ctx)
-                except ShopError as error:
-                    ctx.state = await load_state(session, customer.id)
-                    reply = self._refusal(ctx, error)
-                await save_state(session, customer.id, ctx.state)
-                return reply
+            async with self.sessions() as session:
+                return await self._handle(session, event)
         except Exception:
             log.exception("failed to handle %s", event)
             return self._failure(event)
+
+    async def _handle(self, session: AsyncSession, event: Event) -> Reply:
+        """One transaction: de-duplicate, find the customer and state, route, save the state.
+
+        A refused request (ShopError) rolls the whole transaction back, then only records
+        the update id, so a refusal never leaves half a change behind.
+        """
+        source = event.account.channel.value
+        async with session.begin():
+            if event.update_id and not await first_time(session, source, event.update_id):
+                return Reply()
+            customer = await get_or_create_customer(
+                session,
+                event.account,
+                display_name=event.display_name,
+                language_code=event.language_code,
+                username=event.username,
+            )
+            language = customer.language
+            ctx = Ctx(
+                session, event, customer, await load_state(session, customer.id), self.options
+            )
+            try:
+                reply = await self._route(ctx)
+                await save_state(session, customer.id, ctx.state)
+                return reply
+            except ShopError as error:
+                refusal = self._refusal(event, language, error)
+                await session.rollback()
+        async with session.begin():
+            if event.update_id:
+                await first_time(session, source, event.update_id)
+        return refusal
 
     async def _route(self, ctx: Ctx) -> Reply:
         event = ctx.event
@@ -105,10 +117,9 @@ class Conversation:
             payload = event.text.strip()
             if payload.startswith("p_") and payload[2:].isdigit() and len(payload) < 12:
                 try:
-                    async with ctx.session.begin_nested():
-                        return await catalog.show_product(ctx, payload[2:])
+                    return await catalog.show_product(ctx, payload[2:])
                 except ShopError:
-                    pass  # a link to a product gone: still greet
+                    pass  # a link to a product gone (reading only): still greet
             return await menu.greet(ctx)
         handler = self.router.commands.get(event.command)
         if handler is None:
@@ -116,11 +127,11 @@ class Conversation:
         return await handler(ctx)
 
     @staticmethod
-    def _refusal(ctx: Ctx, error: ShopError) -> Reply:
-        text = error_text(ctx.lang, error.code, error.params)
-        if ctx.event.kind is EventKind.ACTION:
+    def _refusal(event: Event, language: str, error: ShopError) -> Reply:
+        text = error_text(language, error.code, error.params)
+        if event.kind is EventKind.ACTION:
             return Reply(toast=text)
-        return Reply([Screen(text, ((Button(t(ctx.lang, "btn.menu"), action="m"),),))])
+        return Reply([Screen(text, ((Button(t(language, "btn.menu"), action="m"),),))])
 
     @staticmethod
     def _failure(event: Event) -> Reply:

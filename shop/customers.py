@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,16 +20,27 @@ def pick_language(code: str | None) -> str:
     return "en" if code and code.lower().startswith("en") else "ru"
 
 
-async def find_customer(session: AsyncSession, account: AccountRef) -> Customer | None:
+SEEN_GRANULARITY = timedelta(minutes=5)
+
+
+async def _find(
+    session: AsyncSession, account: AccountRef
+) -> tuple[Customer, ChannelAccount] | None:
     query = (
-        select(Customer)
+        select(Customer, ChannelAccount)
         .join(ChannelAccount)
         .where(
             ChannelAccount.channel == account.channel.value,
             ChannelAccount.external_id == account.external_id,
         )
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def find_customer(session: AsyncSession, account: AccountRef) -> Customer | None:
+    found = await _find(session, account)
+    return found[0] if found else None
 
 
 async def get_or_create_customer(
@@ -38,9 +51,18 @@ async def get_or_create_customer(
     language_code: str | None = None,
     username: str | None = None,
 ) -> Customer:
-    """The customer for this account, created on first contact (safe under concurrency)."""
-    customer = await find_customer(session, account)
-    if customer is not None:
+    """The customer for this account, created on first contact (safe under concurrency).
+
+    Writing from an account also marks it reachable and recently used (at most one UPDATE
+    per few minutes, so reading the catalog does not write on every click).
+    """
+    found = await _find(session, account)
+    if found is not None:
+        customer, channel_account = found
+        now = utcnow()
+        if not channel_account.reachable or now - channel_account.last_seen_at > SEEN_GRANULARITY:
+            channel_account.reachable = True
+            channel_account.last_seen_at = now
         return customer
     try:
         async with session.begin_nested():
@@ -59,8 +81,9 @@ async def get_or_create_customer(
             )
             await session.flush()
     except IntegrityError:  # another request created it first
-        customer = await find_customer(session, account)
-        assert customer is not None
+        found = await _find(session, account)
+        assert found is not None
+        customer = found[0]
     return customer
 
 
@@ -81,18 +104,6 @@ async def mark_unreachable(session: AsyncSession, account: AccountRef) -> None:
             ChannelAccount.external_id == account.external_id,
         )
         .values(reachable=False)
-    )
-
-
-async def touch_account(session: AsyncSession, account: AccountRef) -> None:
-    """The person wrote: they can be reached again, on this channel first."""
-    await session.execute(
-        update(ChannelAccount)
-        .where(
-            ChannelAccount.channel == account.channel.value,
-            ChannelAccount.external_id == account.external_id,
-        )
-        .values(reachable=True, last_seen_at=utcnow())
     )
 
 

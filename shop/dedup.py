@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.models import ProcessedUpdate
@@ -18,15 +19,17 @@ async def first_time(session: AsyncSession, source: str, update_id: str | int) -
     """Record the update id; False if it was seen before (then handle nothing).
 
     Call inside the transaction that handles the update, so a crash before commit lets the
-    redelivered update through again.
+    redelivered update through again. One INSERT ... ON CONFLICT DO NOTHING, no savepoint.
     """
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(source=source, update_id=str(update_id)))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ProcessedUpdate)
+        .values(source=source, update_id=str(update_id), received_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def forget_old(session: AsyncSession, now: datetime | None = None) -> None:

@@ -148,8 +148,9 @@ class TelegramRenderer:
             if NOT_MODIFIED in error.message:
                 return
             log.info("could not edit message %s (%s); sending anew", message_id, error.message)
-        else:
-            # Too old to delete: the new screen still comes below it.
-            with contextlib.suppress(TelegramBadRequest):
-                await self.bot.delete_message(chat_id, message_id)
+            await self.send(chat_id, screen)
+            return
+        # Text <-> photo: the new screen first, then the old one goes (no empty flash).
         await self.send(chat_id, screen)
+        with contextlib.suppress(TelegramBadRequest):  # too old to delete: it stays above
+            await self.bot.delete_message(chat_id, message_id)

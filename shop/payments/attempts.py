@@ -119,6 +119,7 @@ async def _fail_attempt(
 
 
 async def _record_created(session: AsyncSession, attempt_id: int, created: ProviderPayment) -> None:
+    """Bind the attempt to the provider's payment and record the status it was created in."""
     payment = await session.get(Payment, attempt_id)
     if payment is None:
         return
@@ -128,7 +129,9 @@ async def _record_created(session: AsyncSession, attempt_id: int, created: Provi
     if payment.provider_payment_id is None:
         payment.provider_payment_id = created.id
     elif payment.provider_payment_id != created.id:
-        log.error("attempt %s got payment %s, has %s", attempt_id, created.id, payment.id)
+        log.error(
+            "attempt %s got payment %s, has %s", attempt_id, created.id, payment.provider_payment_id
+        )
         return
     if created.confirmation_url:
         payment.confirmation_url = created.confirmation_url

@@ -1,0 +1,154 @@
+"""Updates handled per second through real HTTP and real aiogram, against a bare echo bot.
+
+    python -m bench.updates [--shoppers 20] [--only sqlite|postgresql]
+
+N shoppers go through the whole journey at once over the Telegram emulator (search, product,
+cart, checkout, order); every action is one update. In the same run a bare aiogram echo bot
+answers the same number of updates on the same emulator. Printed: updates/s, p50/p99 latency
+per update (from the person's action until the bot's reaction settled, less the emulator's
+quiet period) and the ratio shop/echo (target >= 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+from aiogram import Dispatcher, Router
+from aiogram.types import Message
+from sqlalchemy import update
+
+from bench.common import fresh_database
+from bot.app import start
+from bot.config import Settings
+from shop.models import Variant
+from tests.emulators.telegram import Person, TelegramEmulator
+
+QUIET = 0.05
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+
+    async def __call__(self, action: Awaitable[object]) -> None:
+        started = time.perf_counter()
+        await action
+        self.latencies.append(time.perf_counter() - started - QUIET)
+
+
+async def journey(person: Person, n: int, timed: Timer) -> int:
+    """The shopper's path; returns how many updates it took."""
+    steps: list[Callable[[], Awaitable[object]]] = [
+        lambda: person.send("/start"),
+        lambda: person.press("Каталог"),
+        lambda: person.press("Аксессуары"),
+        lambda: person.press("Шопер"),
+        lambda: person.press("+"),
+        lambda: person.press("В корзину"),
+        lambda: person.press("Перейти в корзину"),
+        lambda: person.press("Оформить заказ"),
+        lambda: person.send(f"Покупатель {n}"),
+        lambda: person.send(f"+7900{n:07d}"),
+        lambda: person.press("Самовывоз"),
+        lambda: person.press("Без комментария"),
+        lambda: person.press("Подтвердить заказ"),
+        lambda: person.send("кружка"),
+    ]
+    for step in steps:
+        await timed(step())
+    return len(steps)
+
+
+def summary(name: str, updates: int, elapsed: float, timer: Timer) -> float:
+    rate = updates / elapsed
+    ordered = sorted(timer.latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    print(
+        f"{name:18} {updates:5} updates in {elapsed:6.2f} s: {rate:7.1f} updates/s, "
+        f"p50 {p50:6.1f} ms, p99 {p99:6.1f} ms"
+    )
+    return rate
+
+
+async def run_shop(emu: TelegramEmulator, kind: str, shoppers: int) -> float:
+    token = emu.create_bot(username=f"bench_{kind}_bot")
+    async with fresh_database(kind) as url:
+        settings = Settings(
+            database_url=url,
+            telegram_bot_token=token,
+            telegram_api_server=emu.api_server_url,
+            http_port=0,
+            _env_file=None,
+        )  # type: ignore[call-arg]
+        runtime = await start(settings)
+        try:
+            async with runtime.sessions() as session, session.begin():
+                await session.execute(update(Variant).values(stock=100_000))
+            people = [emu.user(token, first_name=f"Покупатель{n}") for n in range(shoppers)]
+            timer = Timer()
+            started = time.perf_counter()
+            counts = await asyncio.gather(*(journey(p, n, timer) for n, p in enumerate(people)))
+            elapsed = time.perf_counter() - started
+        finally:
+            await runtime.stop()
+    return summary(f"shop ({kind})", sum(counts), elapsed, timer)
+
+
+async def run_echo(emu: TelegramEmulator, shoppers: int, per_person: int) -> float:
+    token = emu.create_bot(username="bench_echo_bot")
+    bot = emu.make_bot(token)
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "?")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
+    try:
+        people = [emu.user(token, first_name=f"Echo{n}") for n in range(shoppers)]
+        timer = Timer()
+
+        async def chat(person: Person) -> None:
+            for i in range(per_person):
+                await timer(person.send(f"привет {i}"))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(chat(p) for p in people))
+        elapsed = time.perf_counter() - started
+    finally:
+        await dispatcher.stop_polling()
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+        await bot.session.close()
+    return summary("aiogram echo bot", shoppers * per_person, elapsed, timer)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shoppers", type=int, default=20)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    emu = TelegramEmulator(quiet_period=QUIET, settle_timeout=120.0)
+    emu.config.reactions_in_own_chat = True
+    emu.config.weak_quiet_period = 1.0
+    await emu.start()
+    try:
+        echo = await run_echo(emu, args.shoppers, 14)
+        for kind in [args.only] if args.only else ["sqlite", "postgresql"]:
+            rate = await run_shop(emu, kind, args.shoppers)
+            print(f"{'':18} ratio shop/echo on {kind}: {rate / echo:.2f} (target >= 0.5)")
+    finally:
+        await emu.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
