@@ -2,29 +2,32 @@
 
     python -m bench.updates [--shoppers 20] [--only sqlite|postgresql]
 
-N shoppers go through the whole journey at once over the Telegram emulator (search, product,
-cart, checkout, order); every action is one update. In the same run a bare aiogram echo bot
-answers the same number of updates on the same emulator. Printed: updates/s, p50/p99 latency
-per update (from the person's action until the bot's reaction settled, less the emulator's
-quiet period) and the ratio shop/echo (target >= 0.5).
+The bot runs as it does in production, as its own process (``python -m bot``), while this
+process plays Telegram (the emulator) and N shoppers going through the whole journey at once
+(search, product, cart, checkout, order); every action is one update. In the same run a bare
+aiogram echo bot (bench/echo_bot.py, also its own process) answers as many updates on the
+same emulator. Printed: updates/s, p50/p99 latency per update (from the person's action until
+the bot's reaction settled, less the emulator's quiet period) and the ratio shop/echo
+(target >= 0.5).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from aiogram import Dispatcher, Router
-from aiogram.types import Message
 from sqlalchemy import update
 
 from bench.common import fresh_database
-from bot.app import start
-from bot.config import Settings
+from shop.db import create_engine, create_session_factory
 from shop.models import Variant
 from tests.emulators.telegram import Person, TelegramEmulator
 
@@ -76,43 +79,52 @@ def summary(name: str, updates: int, elapsed: float, timer: Timer) -> float:
     return rate
 
 
+@contextlib.asynccontextmanager
+async def bot_process(module: str, emu: TelegramEmulator, token: str, **env: str):
+    """Run ``python -m module`` as the bot, until it polls; stop it afterwards."""
+    environment = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_SERVER": emu.api_server_url,
+        "HTTP_PORT": "0",
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await emu.wait_polling(token, within=60)
+        yield
+    finally:
+        process.terminate()
+        _, errors = await process.communicate()
+        if process.returncode not in (0, -signal.SIGTERM):
+            print(errors.decode()[-2000:], file=sys.stderr)
+
+
 async def run_shop(emu: TelegramEmulator, kind: str, shoppers: int) -> float:
     token = emu.create_bot(username=f"bench_{kind}_bot")
-    async with fresh_database(kind) as url:
-        settings = Settings(
-            database_url=url,
-            telegram_bot_token=token,
-            telegram_api_server=emu.api_server_url,
-            http_port=0,
-            _env_file=None,
-        )  # type: ignore[call-arg]
-        runtime = await start(settings)
-        try:
-            async with runtime.sessions() as session, session.begin():
-                await session.execute(update(Variant).values(stock=100_000))
-            people = [emu.user(token, first_name=f"Покупатель{n}") for n in range(shoppers)]
-            timer = Timer()
-            started = time.perf_counter()
-            counts = await asyncio.gather(*(journey(p, n, timer) for n, p in enumerate(people)))
-            elapsed = time.perf_counter() - started
-        finally:
-            await runtime.stop()
+    async with fresh_database(kind) as url, bot_process("bot", emu, token, DATABASE_URL=url):
+        engine = create_engine(url)
+        async with create_session_factory(engine)() as session, session.begin():
+            await session.execute(update(Variant).values(stock=100_000))
+        await engine.dispose()
+        people = [emu.user(token, first_name=f"Покупатель{n}") for n in range(shoppers)]
+        timer = Timer()
+        started = time.perf_counter()
+        counts = await asyncio.gather(*(journey(p, n, timer) for n, p in enumerate(people)))
+        elapsed = time.perf_counter() - started
     return summary(f"shop ({kind})", sum(counts), elapsed, timer)
 
 
 async def run_echo(emu: TelegramEmulator, shoppers: int, per_person: int) -> float:
     token = emu.create_bot(username="bench_echo_bot")
-    bot = emu.make_bot(token)
-    router = Router()
-
-    @router.message()
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "?")
-
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
-    try:
+    async with bot_process("bench.echo_bot", emu, token):
         people = [emu.user(token, first_name=f"Echo{n}") for n in range(shoppers)]
         timer = Timer()
 
@@ -123,11 +135,6 @@ async def run_echo(emu: TelegramEmulator, shoppers: int, per_person: int) -> flo
         started = time.perf_counter()
         await asyncio.gather(*(chat(p) for p in people))
         elapsed = time.perf_counter() - started
-    finally:
-        await dispatcher.stop_polling()
-        polling.cancel()
-        await asyncio.gather(polling, return_exceptions=True)
-        await bot.session.close()
     return summary("aiogram echo bot", shoppers * per_person, elapsed, timer)
 
 
