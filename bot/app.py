@@ -25,6 +25,7 @@ from handlers.conversation import Conversation
 from shop.accounts import Channel
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
+from shop.payments import PaymentGateway
 
 if TYPE_CHECKING:
     from bot.telegram.frontend import TelegramFrontend
@@ -63,7 +64,10 @@ def front_end_status(settings: Settings) -> list[str]:
     lines = []
     if settings.telegram_enabled:
         mode = "webhook" if settings.webhook_mode else "long polling"
-        lines.append(f"Telegram: on ({mode}, API server {settings.telegram_api_server})")
+        invoices = "invoices on" if settings.telegram_payments_provider_token else "no invoices"
+        lines.append(
+            f"Telegram: on ({mode}, {invoices}, API server {settings.telegram_api_server})"
+        )
     else:
         lines.append("Telegram: off (no TELEGRAM_BOT_TOKEN)")
     if settings.vk_enabled:
@@ -72,10 +76,49 @@ def front_end_status(settings: Settings) -> list[str]:
         missing = "VK_GROUP_TOKEN" if not settings.vk_group_token else "VK_GROUP_ID"
         lines.append(f"VK: off (no {missing})")
     if settings.yookassa_enabled:
-        lines.append(f"YooKassa: on ({settings.yookassa_api_url})")
+        mode = "notifications" if settings.webhook_mode else "polling, no PUBLIC_BASE_URL"
+        lines.append(f"YooKassa: on ({settings.yookassa_api_url}, {mode})")
     else:
         lines.append("YooKassa: off (no YOOKASSA_SHOP_ID / YOOKASSA_SECRET_KEY)")
     return lines
+
+
+def _yookassa(settings: Settings, runtime: Runtime, jobs: list[Awaitable[None]]) -> PaymentGateway:
+    """The YooKassa gateway, its notification endpoint, and polling (often without webhooks)."""
+    from bot.payment_webhooks import add_yookassa_routes, payment_polling_job
+    from payments.yookassa import YooKassaGateway
+
+    gateway = YooKassaGateway(
+        settings.yookassa_shop_id,
+        settings.yookassa_secret_key,
+        settings.yookassa_api_url,
+        vat_code=settings.yookassa_vat_code,
+    )
+    add_yookassa_routes(
+        runtime.web_app, runtime.sessions, gateway, check_ip=settings.yookassa_check_ip
+    )
+    jobs.append(payment_polling_job(runtime.sessions, gateway, webhook_mode=settings.webhook_mode))
+    return gateway
+
+
+def _telegram(settings: Settings, runtime: Runtime, conversation: Conversation) -> Sender:
+    """The Telegram front-end (invoices when a provider token is set); returns its sender."""
+    # aiogram takes seconds to import: only when Telegram is on.
+    from bot.telegram.frontend import TelegramFrontend, make_bot
+    from bot.telegram.sender import TelegramSender
+
+    if settings.telegram_payments_provider_token:
+        conversation.options.invoice_channels = frozenset({Channel.TELEGRAM.value})
+    runtime.telegram = TelegramFrontend(
+        make_bot(settings.telegram_bot_token, settings.telegram_api_server),
+        conversation,
+        runtime.sessions,
+        webhook_url=settings.public_base_url,
+        webhook_secret=settings.telegram_webhook_secret,
+        provider_token=settings.telegram_payments_provider_token,
+    )
+    runtime.telegram.add_routes(runtime.web_app)
+    return TelegramSender(runtime.telegram.renderer)
 
 
 async def start(settings: Settings) -> Runtime:
@@ -89,26 +132,20 @@ async def start(settings: Settings) -> Runtime:
                 log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine))
-    conversation = Conversation(sessions, Options(reservation_minutes=settings.reservation_minutes))
+    options = Options(
+        reservation_minutes=settings.reservation_minutes,
+        vat_code=settings.yookassa_vat_code,
+    )
+    background: list[Awaitable[None]] = [*standard_jobs(sessions)]
+    if settings.yookassa_enabled:
+        options.gateway = _yookassa(settings, runtime, background)
+    conversation = Conversation(sessions, options)
     senders: dict[Channel, Sender] = {}
     if settings.telegram_enabled:
-        # aiogram takes seconds to import: only when Telegram is on.
-        from bot.telegram.frontend import TelegramFrontend, make_bot
-        from bot.telegram.sender import TelegramSender
-
-        runtime.telegram = TelegramFrontend(
-            make_bot(settings.telegram_bot_token, settings.telegram_api_server),
-            conversation,
-            sessions,
-            webhook_url=settings.public_base_url,
-            webhook_secret=settings.telegram_webhook_secret,
-        )
-        runtime.telegram.add_routes(runtime.web_app)
-        senders[Channel.TELEGRAM] = TelegramSender(runtime.telegram.renderer)
-    background: list[Awaitable[None]] = [
-        *standard_jobs(sessions),
-        OutboxDelivery(sessions, senders).run_forever(),
-    ]
+        senders[Channel.TELEGRAM] = _telegram(settings, runtime, conversation)
+    background.append(
+        OutboxDelivery(sessions, senders, moderator_chat=settings.moderator_chat).run_forever()
+    )
 
     runtime.runner = web.AppRunner(runtime.web_app, access_log=None)
     await runtime.runner.setup()

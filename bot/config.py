@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     yookassa_shop_id: str = ""
     yookassa_secret_key: str = ""
     yookassa_api_url: str = "https://api.yookassa.ru/v3"
+    yookassa_vat_code: int = Field(default=1, ge=1, le=12)
+    yookassa_check_ip: bool = False
     public_base_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)

@@ -54,9 +54,11 @@ class OutboxDelivery:
         senders: dict[Channel, Sender],
         pacer: Pacer | None = None,
         batch: int = 50,
+        moderator_chat: AccountRef | None = None,
     ) -> None:
         self.sessions = sessions
         self.senders = senders
+        self.moderator_chat = moderator_chat
         self.pacer = pacer or Pacer()
         self.batch = batch
 
@@ -86,6 +88,8 @@ class OutboxDelivery:
     def _targets(
         self, message: OutboxMessage, accounts: dict[int, list[tuple[object, str]]]
     ) -> list[tuple[AccountRef, str]]:
+        if message.recipient == outbox.MODERATORS:
+            return [(self.moderator_chat, "ru")] if self.moderator_chat else []
         if message.recipient != "customer":
             return [(parse_account(message.recipient), "ru")]
         found = []

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from handlers.cart import show_cart
 from handlers.context import Ctx, Router
 from handlers.format import local_time, money, shorten
+from handlers.payment import payment_buttons
 from handlers.screens import Button, Reply, Screen
 from handlers.validation import clean_address, clean_comment, clean_name, clean_phone
 from shop.cart import get_cart
@@ -327,5 +328,8 @@ async def confirm(ctx: Ctx) -> Reply:
         until=local_time(order.reserved_until),
     )
     return ctx.screen(
-        text, [ctx.button("btn.orders", f"o:{order.id}")], [ctx.button("btn.menu", "m")]
+        text,
+        *payment_buttons(ctx, order.id, order.total, method),
+        [ctx.button("btn.orders", f"o:{order.id}")],
+        [ctx.button("btn.menu", "m")],
     )

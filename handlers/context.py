@@ -13,13 +13,25 @@ from handlers.screens import Button, Reply, Screen
 from handlers.texts import t
 from shop.conversation import State
 from shop.models import Customer
+from shop.payments import PaymentGateway
 
 
-@dataclass(frozen=True)
+@dataclass
 class Options:
-    """Shop settings the conversation needs (built once from the configuration)."""
+    """Shop settings the conversation needs (built once from the configuration).
+
+    ``invoice_channels`` pay by the messenger's own invoice (Telegram with a provider token);
+    elsewhere ``gateway`` (YooKassa) gives a payment link returning to ``return_urls[channel]``.
+    """
 
     reservation_minutes: int = 30
+    gateway: PaymentGateway | None = None
+    invoice_channels: frozenset[str] = frozenset()
+    return_urls: dict[str, str] = field(default_factory=dict)
+    vat_code: int = 1
+
+    def can_pay_online(self, channel: str) -> bool:
+        return channel in self.invoice_channels or self.gateway is not None
 
 
 @dataclass

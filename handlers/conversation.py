@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers import cart, catalog, checkout, menu, orders
 from handlers.context import Ctx, Options, Router
 from handlers.events import Event, EventKind
+from handlers.payment import PAYMENT_ACTION, pay
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
 from shop.conversation import load_state, save_state
@@ -53,34 +54,54 @@ class Conversation:
         """One transaction: de-duplicate, find the customer and state, route, save the state.
 
         A refused request (ShopError) rolls the whole transaction back, then only records
-        the update id, so a refusal never leaves half a change behind.
+        the update id, so a refusal never leaves half a change behind. A Pay press is
+        answered after that transaction, as the payment provider is called over the network.
         """
         source = event.account.channel.value
-        async with session.begin():
-            if event.update_id and not await first_time(session, source, event.update_id):
-                return Reply()
-            customer = await get_or_create_customer(
-                session,
-                event.account,
-                display_name=event.display_name,
-                language_code=event.language_code,
-                username=event.username,
+        language = pick_language(event.language_code)
+        payment = PAYMENT_ACTION.fullmatch(event.action) if event.kind is EventKind.ACTION else None
+        try:
+            async with session.begin():
+                if event.update_id and not await first_time(session, source, event.update_id):
+                    return Reply()
+                customer = await get_or_create_customer(
+                    session,
+                    event.account,
+                    display_name=event.display_name,
+                    language_code=event.language_code,
+                    username=event.username,
+                )
+                language, customer_id = customer.language, customer.id
+                if payment is None:
+                    ctx = Ctx(
+                        session,
+                        event,
+                        customer,
+                        await load_state(session, customer.id),
+                        self.options,
+                    )
+                    reply = await self._route(ctx)
+                    await save_state(session, customer.id, ctx.state)
+                    return reply
+        except ShopError as error:  # rolled back by leaving the block
+            refusal = self._refusal(event, language, error)
+            async with session.begin():
+                if event.update_id:
+                    await first_time(session, source, event.update_id)
+            return refusal
+        assert payment is not None
+        try:
+            return await pay(
+                self.sessions,
+                self.options,
+                channel=source,
+                customer_id=customer_id,
+                language=language,
+                kind=payment.group(1),
+                order_id=int(payment.group(2)),
             )
-            language = customer.language
-            ctx = Ctx(
-                session, event, customer, await load_state(session, customer.id), self.options
-            )
-            try:
-                reply = await self._route(ctx)
-                await save_state(session, customer.id, ctx.state)
-                return reply
-            except ShopError as error:
-                refusal = self._refusal(event, language, error)
-                await session.rollback()
-        async with session.begin():
-            if event.update_id:
-                await first_time(session, source, event.update_id)
-        return refusal
+        except ShopError as error:
+            return self._refusal(event, language, error)
 
     async def _route(self, ctx: Ctx) -> Reply:
         event = ctx.event

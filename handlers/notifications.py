@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.format import money
 from handlers.screens import Button, Screen, rows
 from handlers.texts import t
 
 
 def render_notification(kind: str, payload: dict[str, Any], lang: str) -> Screen | None:
     """The screen for an outbox message, or None for a kind this version does not know."""
+    if kind == "staff_alert":
+        facts = ", ".join(f"{key}={value}" for key, value in sorted(payload.items()))
+        return Screen(t("ru", "notify.staff_alert", facts=facts))
+    if kind == "refund":
+        order_id = payload["order_id"]
+        text = t(lang, "notify.refund", order_id=order_id, amount=money(payload["amount"]))
+        return Screen(text, rows([Button(t(lang, "btn.orders"), action=f"o:{order_id}")]))
     if kind == "order_status":
         order_id = payload["order_id"]
         if payload.get("status") == "cancelled" and payload.get("note") == "reservation_expired":
             text = t(lang, "notify.expired", order_id=order_id)
+        elif payload.get("status") == "paid" and payload.get("note") == "late payment":
+            text = t(lang, "notify.late_paid", order_id=order_id)
         else:
             text = t(
                 lang,

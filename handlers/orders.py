@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Ctx, Router
 from handlers.format import local_date, local_time, money
+from handlers.payment import order_payment_buttons
 from handlers.screens import Button, Reply
 from shop.models import OrderStatus
 from shop.orders import get_order, list_orders
@@ -72,5 +73,7 @@ async def show_order(ctx: Ctx, order_id: str) -> Reply:
     ]
     parts.append("\n".join([ctx.t("order.history"), *history]))
     return ctx.screen(
-        "\n\n".join(parts), [ctx.button("btn.orders", "o"), ctx.button("btn.menu", "m")]
+        "\n\n".join(parts),
+        *await order_payment_buttons(ctx, order),
+        [ctx.button("btn.orders", "o"), ctx.button("btn.menu", "m")],
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shop.payments import TelegramInvoice
+
 
 @dataclass(frozen=True)
 class Button:
@@ -28,7 +30,8 @@ class Screen:
     """One message. ``replace`` edits the message the pressed button was on (navigation).
 
     ``ask_contact`` asks the front-end to offer its "share my phone" control where it has one;
-    ``clear_reply_keyboard`` removes it again.
+    ``clear_reply_keyboard`` removes it again. ``invoice`` is sent as the messenger's own
+    invoice (Telegram Payments) by front-ends that have one.
     """
 
     text: str
@@ -37,6 +40,7 @@ class Screen:
     replace: bool = False
     ask_contact: str | None = None
     clear_reply_keyboard: bool = False
+    invoice: TelegramInvoice | None = None
 
 
 @dataclass

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.models import OutboxMessage, OutboxStatus
 from shop.models.types import utcnow
 
+MODERATORS = "moderators"
+"""Recipient of messages for staff: delivered to the MODERATOR_CHAT."""
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 

@@ -58,15 +58,18 @@ class TelegramFrontend:
         *,
         webhook_url: str = "",
         webhook_secret: str = "",
+        provider_token: str = "",
     ) -> None:
         self.bot = bot
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
-        self.renderer = TelegramRenderer(bot, sessions)
+        self.conversation = conversation
+        self.renderer = TelegramRenderer(bot, sessions, provider_token)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(make_router())
         self.dispatcher["conversation"] = conversation
         self.dispatcher["renderer"] = self.renderer
+        self.dispatcher["sessions"] = sessions
         self._polling: asyncio.Task[None] | None = None
 
     def add_routes(self, app: web.Application) -> None:
@@ -79,6 +82,7 @@ class TelegramFrontend:
     async def start(self) -> None:
         me = await self.bot.get_me()
         self.dispatcher["bot_username"] = me.username or ""
+        self.conversation.options.return_urls.setdefault("telegram", f"https://t.me/{me.username}")
         await self.bot.set_my_commands(command_list("ru"), scope=BotCommandScopeDefault())
         await self.bot.set_my_commands(
             command_list("en"), scope=BotCommandScopeDefault(), language_code="en"

@@ -14,6 +14,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     KeyboardButton,
+    LabeledPrice,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.screens import Reply, Screen
 from shop.catalog import photo_data, remember_telegram_file_id
 from shop.db import create_session_factory
+from shop.payments import TelegramInvoice
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +71,12 @@ def _markup(screen: Screen) -> Markup:
 class TelegramRenderer:
     """Shows Replies in one chat; product photos are uploaded once, then re-sent by file_id."""
 
-    def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, bot: Bot, sessions: async_sessionmaker[AsyncSession], provider_token: str = ""
+    ) -> None:
         self.bot = bot
         self.sessions = sessions
+        self.provider_token = provider_token
         bind = sessions.kw["bind"]
         self.readers = create_session_factory(bind, read_only=True)
 
@@ -85,6 +90,8 @@ class TelegramRenderer:
                 await self.send(chat_id, screen)
 
     async def send(self, chat_id: int, screen: Screen) -> Message:
+        if screen.invoice is not None:
+            return await self._send_invoice(chat_id, screen.invoice)
         markup = _markup(screen)
         if screen.photo is None:
             return await self.bot.send_message(
@@ -105,6 +112,21 @@ class TelegramRenderer:
             )
         await self._remember_upload(screen, sent)
         return sent
+
+    async def _send_invoice(self, chat_id: int, invoice: TelegramInvoice) -> Message:
+        """Telegram Payments: the invoice message with its own Pay button."""
+        return await self.bot.send_invoice(
+            chat_id,
+            title=invoice.title,
+            description=invoice.description,
+            payload=invoice.payload,
+            provider_token=self.provider_token,
+            currency=invoice.currency,
+            prices=[LabeledPrice(label=label, amount=amount) for label, amount in invoice.prices],
+            provider_data=invoice.provider_data,
+            need_phone_number=invoice.needs_phone,
+            send_phone_number_to_provider=invoice.needs_phone,
+        )
 
     async def _photo_input(self, screen: Screen) -> str | BufferedInputFile:
         assert screen.photo is not None

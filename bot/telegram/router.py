@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.telegram.events import callback_event, message_event
+from bot.telegram.payments import pre_checkout_handler, successful_payment_handler
 from bot.telegram.render import TelegramRenderer
 from handlers.conversation import Conversation
 from handlers.screens import Reply
@@ -71,6 +72,8 @@ async def button_press_handler(
 def make_router() -> Router:
     """A fresh Router (aiogram attaches a Router to one Dispatcher only)."""
     router = Router(name="storefront")
+    router.pre_checkout_query.register(pre_checkout_handler)
+    router.message.register(successful_payment_handler, F.successful_payment)
     router.message.register(private_message_handler, F.chat.type == "private")
     router.callback_query.register(button_press_handler)
     return router

@@ -27,7 +27,7 @@ log = logging.getLogger("shop.payments")
 
 SYSTEM = "system"
 """Actor of what the shop does by itself (e.g. giving back money an order cannot take)."""
-STAFF = "moderators"
+STAFF = outbox.MODERATORS
 """Outbox recipient of staff alerts (kind ``staff_alert``): the moderator chat."""
 
 

@@ -357,6 +357,10 @@ class Person:
         )
         return PaymentResult(ok=True, message=view)
 
+    async def send_raw(self, content: dict[str, Any], *, expect_reply: bool = True) -> MessageView:
+        """A message with any content, e.g. a replayed ``successful_payment``."""
+        return await self._post(self.chat, content, expect_reply=expect_reply)
+
     async def block(self, *, wait: bool = True) -> None:
         """Block the bot: its sends get 403 and it receives a my_chat_member update."""
         await self._set_blocked(True, wait)
