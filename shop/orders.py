@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -93,6 +95,43 @@ async def release_stock(session: AsyncSession, order: Order) -> None:
         )
 
 
+async def move(
+    session: AsyncSession,
+    order: Order,
+    current: OrderStatus,
+    target: OrderStatus,
+    *,
+    actor: str,
+    note: str | None = None,
+    notify: bool = True,
+    values: dict[str, Any] | None = None,
+) -> None:
+    """Change the status from ``current`` to ``target`` (and ``values``) by a conditional
+    UPDATE, so two concurrent moves of one order cannot both succeed; record the history
+    and the customer's outbox message. The caller has checked that the move is allowed.
+    """
+    values = values or {}
+    changed = await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == current)
+        .values(status=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount == 0:  # type: ignore[attr-defined]
+        raise ShopError("order_changed", order_id=order.id)
+    set_committed_value(order, "status", target)
+    for key, value in values.items():
+        set_committed_value(order, key, value)
+    record_event(session, order, actor=actor, from_status=current, to_status=target, note=note)
+    if notify:
+        outbox.enqueue(
+            session,
+            "order_status",
+            {"order_id": order.id, "status": target.value, "previous": current.value, "note": note},
+            customer_id=order.customer_id,
+        )
+
+
 async def transition(
     session: AsyncSession,
     order_id: int,
@@ -104,9 +143,7 @@ async def transition(
 ) -> Order:
     """Move an order to ``target`` if the table allows it, recording history and the outbox.
 
-    The status is changed by a conditional UPDATE, so two concurrent transitions of the same
-    order cannot both succeed. Stock goes back when an order that holds it is cancelled or
-    refunded before shipping.
+    Stock goes back when an order that holds it is cancelled or refunded before shipping.
     """
     order = await session.get(Order, order_id)
     if order is None:
@@ -114,24 +151,8 @@ async def transition(
     current = OrderStatus(order.status)
     if not can_transition(current, target):
         raise ShopError("illegal_transition", order_id=order_id, current=current, target=target)
-    changed = await session.execute(
-        update(Order)
-        .where(Order.id == order_id, Order.status == current)
-        .values(status=target)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount == 0:  # type: ignore[attr-defined]
-        raise ShopError("order_changed", order_id=order_id)
-    set_committed_value(order, "status", target)
-    record_event(session, order, actor=actor, from_status=current, to_status=target, note=note)
+    await move(session, order, current, target, actor=actor, note=note, notify=notify)
     if target in (S.CANCELLED, S.REFUNDED) and current in NOT_YET_SHIPPED:
         await release_stock(session, order)
-    if notify:
-        outbox.enqueue(
-            session,
-            "order_status",
-            {"order_id": order.id, "status": target.value, "previous": current.value, "note": note},
-            customer_id=order.customer_id,
-        )
     await session.flush()
     return order

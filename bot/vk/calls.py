@@ -7,6 +7,9 @@ from typing import Any
 
 import vk_api
 
+# blacklisted the community, disallowed its messages, privacy settings; deleted or banned
+UNREACHABLE = frozenset({900, 901, 902, 18})
+
 
 async def call(vk: vk_api.VkApi, method: str, **params: Any) -> Any:
     """``vk.method(method, params)`` on a worker thread; raises vk_api.ApiError as VK refuses."""

@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api.bot_longpoll import VkBotLongPoll
 
-from bot.vk.calls import error_code
+from bot.vk.calls import UNREACHABLE, error_code
 from bot.vk.events import VkUpdate, parse_update
 from bot.vk.names import DisplayNames
 from bot.vk.render import VkRenderer
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/vk"
 ANSWER_WITHIN = 1.0  # seconds before a button press is answered with no snackbar
-UNREACHABLE = frozenset({900, 901, 902})  # blacklisted us, no permission, privacy settings
 STOP_WITHIN = 5.0
 LONGPOLL_WAIT = 25
 
@@ -211,4 +210,4 @@ class VkFrontend:
                 raise
             async with self.sessions() as session, session.begin():
                 await mark_unreachable(session, AccountRef(Channel.VK, update.peer_id))
-            log.info("vk:%s does not accept messages (%s); marked unreachable", update.peer_id, error)
+            log.info("vk:%s takes no messages (%s); marked unreachable", update.peer_id, error)

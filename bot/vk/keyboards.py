@@ -36,7 +36,7 @@ class Layout:
 
 
 def _label(text: str) -> str:
-    text = " ".join(text.split()) or "·"
+    text = text.strip() or "·"
     return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
 
 

@@ -24,7 +24,7 @@ class DisplayNames:
         self._names: OrderedDict[int, tuple[str, float]] = OrderedDict()
 
     async def name(self, user_id: int) -> str:
-        """"First Last", or "" when VK does not say (the shop then greets without a name)."""
+        """ "First Last", or "" when VK does not say (the shop then greets without a name)."""
         cached = self._names.get(user_id)
         now = time.monotonic()
         if cached is not None and cached[1] > now:

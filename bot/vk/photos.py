@@ -56,7 +56,8 @@ class PhotoUploads:
                 async with self.readers() as session:
                     data = await photo_data(session, photo.id)
                 name = f"product-{photo.id}.png"
-                known = attachment_string(await asyncio.to_thread(self._upload, data, name, peer_id))
+                saved = await asyncio.to_thread(self._upload, data, name, peer_id)
+                known = attachment_string(saved)
                 async with self.sessions() as session, session.begin():
                     await remember_vk_attachment(session, photo.id, known)
                 self._remember(photo.id, known)

@@ -175,8 +175,6 @@ class VkRenderer:
 
     async def _delete(self, peer_id: int, cmid: int) -> None:
         try:
-            await call(
-                self.vk, "messages.delete", peer_id=peer_id, cmids=cmid, delete_for_all=1
-            )
+            await call(self.vk, "messages.delete", peer_id=peer_id, cmids=cmid, delete_for_all=1)
         except vk_api.ApiError as error:  # too old to delete for everybody: it stays above
             log.info("could not delete message %s of %s: %s", cmid, peer_id, error_code(error))

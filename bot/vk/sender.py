@@ -5,11 +5,10 @@ from __future__ import annotations
 import vk_api
 
 from bot.delivery import RetryLater, Unreachable
+from bot.vk.calls import UNREACHABLE
 from bot.vk.render import VkRenderer
 from handlers.screens import Screen
 
-# blacklisted the community, disallowed its messages, privacy settings, deleted or banned
-UNREACHABLE = frozenset({900, 901, 902, 18})
 FLOOD_WAIT = {6: 1.0, 9: 60.0, 14: 60.0}  # too many requests, flood control, captcha
 
 

@@ -12,16 +12,15 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from shop import outbox
 from shop.errors import ShopError
 from shop.models import Order, OrderStatus, Payment, PaymentProvider
 from shop.models.types import utcnow
-from shop.orders import record_event
+from shop.orders import move
 
 log = logging.getLogger("shop.payments")
 
@@ -109,24 +108,7 @@ async def move_outside_table(
     - ``cancelled -> paid`` (note ``late payment``, settlement): money arrived after the
       reservation expired and every line could be reserved again.
     """
-    changed = await session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == current)
-        .values(status=target, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount == 0:  # type: ignore[attr-defined]
-        raise ShopError("order_changed", order_id=order.id)
-    set_committed_value(order, "status", target)
-    for key, value in values.items():
-        set_committed_value(order, key, value)
-    record_event(session, order, actor=actor, from_status=current, to_status=target, note=note)
-    outbox.enqueue(
-        session,
-        "order_status",
-        {"order_id": order.id, "status": target.value, "previous": current.value, "note": note},
-        customer_id=order.customer_id,
-    )
+    await move(session, order, current, target, actor=actor, note=note, values=values)
     await session.flush()
 
 

@@ -92,3 +92,19 @@ async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not true within {within} s: {check}")
         await asyncio.sleep(0.05)
+
+
+async def order_tote_bag(person: Person, delivery: str = "Самовывоз") -> None:
+    """The shortest journey to a placed order: one tote bag, the saved name, a typed phone."""
+    await person.send("шопер")
+    await person.press("Шопер")
+    await person.press("В корзину")
+    await person.press("Перейти в корзину")
+    await person.press("Оформить заказ")
+    await person.press("Использовать")
+    await person.send("+79001234567")
+    await person.press(delivery)
+    if delivery != "Самовывоз":
+        await person.send("Москва, Тверская, 1")
+    await person.press("Без комментария")
+    await person.press("Подтвердить заказ")

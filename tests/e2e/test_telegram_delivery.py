@@ -11,20 +11,7 @@ from bot.app import start
 from bot.telegram.frontend import WEBHOOK_PATH
 from shop.models import ChannelAccount, Order, OrderStatus, OutboxMessage, OutboxStatus
 from shop.orders import transition
-from tests.e2e.conftest import eventually, free_port
-
-
-async def _place_order(person) -> None:
-    await person.send("шопер")
-    await person.press("Шопер")
-    await person.press("В корзину")
-    await person.press("Перейти в корзину")
-    await person.press("Оформить заказ")
-    await person.press("Использовать")
-    await person.send("+79001234567")
-    await person.press("Самовывоз")
-    await person.press("Без комментария")
-    await person.press("Подтвердить заказ")
+from tests.e2e.conftest import eventually, free_port, order_tote_bag
 
 
 async def test_webhook_mode_checks_the_secret_and_drops_duplicates(telegram, shop_settings):
@@ -78,7 +65,7 @@ async def test_webhook_mode_checks_the_secret_and_drops_duplicates(telegram, sho
 
 async def test_status_change_reaches_the_shopper(shop):
     alice = shop.user()
-    await _place_order(alice)
+    await order_tote_bag(alice)
     async with shop.runtime.sessions() as session, session.begin():
         assert await session.scalar(select(OutboxMessage.id)) is None  # nothing to tell yet
         order = (await session.execute(select(Order))).scalar_one()
@@ -91,7 +78,7 @@ async def test_status_change_reaches_the_shopper(shop):
 
 async def test_a_shopper_who_blocked_the_bot_is_marked_unreachable(shop):
     alice = shop.user()
-    await _place_order(alice)
+    await order_tote_bag(alice)
     await alice.block()
     async with shop.runtime.sessions() as session, session.begin():
         order = (await session.execute(select(Order))).scalar_one()

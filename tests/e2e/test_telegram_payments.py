@@ -12,25 +12,10 @@ from bot.app import start
 from bot.payment_webhooks import YOOKASSA_PATH
 from shop.models import Order, OrderEvent, OrderStatus
 from shop.models.types import utcnow
-from tests.e2e.conftest import Shop, seen
+from tests.e2e.conftest import Shop, order_tote_bag, seen
 from tests.emulators.yookassa import YooKassaEmulator
 
 PROVIDER_TOKEN = "381764678:TEST:100500"
-
-
-async def _order(person, delivery: str = "Самовывоз") -> None:
-    await person.send("шопер")
-    await person.press("Шопер")
-    await person.press("В корзину")
-    await person.press("Перейти в корзину")
-    await person.press("Оформить заказ")
-    await person.press("Использовать")
-    await person.send("+79001234567")
-    await person.press(delivery)
-    if delivery != "Самовывоз":
-        await person.send("Москва, Тверская, 1")
-    await person.press("Без комментария")
-    await person.press("Подтвердить заказ")
 
 
 async def _status(shop: Shop) -> tuple[OrderStatus, int]:
@@ -53,7 +38,7 @@ async def invoice_shop(telegram, shop_settings) -> AsyncIterator[Shop]:
 
 async def test_invoice_paid_once_even_if_telegram_repeats_it(invoice_shop):
     alice = invoice_shop.user()
-    await _order(alice)
+    await order_tote_bag(alice)
     await alice.press("Оплатить 790")
     assert alice.screen.invoice["total_amount"] == 79000
     result = await alice.pay()
@@ -69,7 +54,7 @@ async def test_invoice_paid_once_even_if_telegram_repeats_it(invoice_shop):
 
 async def test_pre_checkout_refuses_an_expired_order(invoice_shop):
     alice = invoice_shop.user()
-    await _order(alice)
+    await order_tote_bag(alice)
     await alice.press("Оплатить")
     async with invoice_shop.runtime.sessions() as session, session.begin():
         await session.execute(update(Order).values(reserved_until=utcnow() - timedelta(minutes=1)))
@@ -81,7 +66,7 @@ async def test_pre_checkout_refuses_an_expired_order(invoice_shop):
 
 async def test_pre_checkout_refuses_a_changed_total(invoice_shop):
     alice = invoice_shop.user()
-    await _order(alice)
+    await order_tote_bag(alice)
     await alice.press("Оплатить")
     async with invoice_shop.runtime.sessions() as session, session.begin():
         await session.execute(update(Order).values(total=Order.total + 100))
@@ -94,7 +79,7 @@ async def test_pre_checkout_refuses_a_changed_total(invoice_shop):
 
 async def test_cash_on_delivery_where_the_method_allows_it(invoice_shop):
     alice = invoice_shop.user()
-    await _order(alice, delivery="Почта России")
+    await order_tote_bag(alice, delivery="Почта России")
     await alice.press("Оплачу при получении")
     assert alice.screen.text.startswith("Заказ №1 оплатите при получении")
     assert (await _status(invoice_shop))[0] == OrderStatus.ASSEMBLING
@@ -122,7 +107,7 @@ async def link_shop(telegram, yookassa, shop_settings) -> AsyncIterator[Shop]:
 
 async def test_yookassa_link_paid_and_told_once(link_shop, yookassa):
     alice = link_shop.user()
-    await _order(alice)
+    await order_tote_bag(alice)
     await alice.press("Оплатить 790")
     assert seen(alice.screen.text).startswith("Заказ №1: к оплате 790 ₽")
     button = await alice.press("Перейти к оплате")
