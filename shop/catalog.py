@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from shop.errors import ShopError
 from shop.models import Category, Product, ProductPhoto, Variant
@@ -137,11 +137,11 @@ async def get_product(session: AsyncSession, product_id: int) -> Product:
         .join(Category, Category.id == Product.category_id)
         .where(Product.id == product_id, *_visible_product())
         .options(
-            selectinload(Product.variants),
-            selectinload(Product.photos).defer(ProductPhoto.data),
+            joinedload(Product.variants),
+            joinedload(Product.photos).defer(ProductPhoto.data),
         )
     )
-    product = (await session.execute(query)).scalar_one_or_none()
+    product = (await session.execute(query)).unique().scalar_one_or_none()
     if product is None or not visible_variants(product):
         raise ShopError("not_available")
     return product

@@ -26,7 +26,7 @@ async def load_state(session: AsyncSession, customer_id: int) -> State:
     row = await session.get(ConversationState, customer_id)
     if row is None:
         return State()
-    data = dict(row.data or {})
+    data = copy.deepcopy(row.data or {})  # never share nested drafts with the loaded row
     return State(row.step, data, stored=(row.step, copy.deepcopy(data)))
 
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
 
 from shop.accounts import AccountRef
-from shop.models import ChannelAccount, Customer
+from shop.models import ChannelAccount, ConversationState, Customer
 from shop.models.types import utcnow
 
 LANGUAGES = ("ru", "en")
@@ -26,9 +27,13 @@ SEEN_GRANULARITY = timedelta(minutes=5)
 async def _find(
     session: AsyncSession, account: AccountRef
 ) -> tuple[Customer, ChannelAccount] | None:
+    """The customer and account; their conversation state comes along into the session (the
+    same query), so reading it next costs no round trip."""
     query = (
         select(Customer, ChannelAccount)
         .join(ChannelAccount)
+        .outerjoin(ConversationState, ConversationState.customer_id == Customer.id)
+        .options(contains_eager(Customer.conversation))
         .where(
             ChannelAccount.channel == account.channel.value,
             ChannelAccount.external_id == account.external_id,

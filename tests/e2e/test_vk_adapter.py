@@ -56,7 +56,11 @@ def test_start_words_buttons_and_links_become_the_start_command() -> None:
 def test_a_message_becomes_text_action_or_media_with_who_and_language() -> None:
     text = parse_update(message_new("кеды"), GROUP)
     assert text is not None
-    assert (text.event.kind, text.event.text, text.event.update_id) == (EventKind.TEXT, "кеды", "e1")
+    assert (text.event.kind, text.event.text, text.event.update_id) == (
+        EventKind.TEXT,
+        "кеды",
+        "e1",
+    )
     assert text.event.account == AccountRef(Channel.VK, PERSON)
     assert (text.event.language_code, text.inline_ok) == ("en", True)
     pressed = parse_update(message_new("🛒 Корзина", payload='{"a":"cart"}'), GROUP)

@@ -24,6 +24,7 @@ from bot.vk.frontend import WEBHOOK_PATH, VkFrontend
 from bot.vk.sender import VkSender
 from bot.vk_session import make_vk_api
 from handlers.conversation import Conversation
+from handlers.screens import Reply, Screen
 from shop.accounts import Channel
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
@@ -209,6 +210,40 @@ async def test_from_start_to_my_orders(shop: VkShop) -> None:
     )
     assert stock == 2
     assert (account.channel, account.external_id) == ("vk", alice.id)
+    assert len(shop.emu.calls_to("users.get")) == 1  # the name is asked for once
+
+
+async def test_toasts_show_as_snackbars(shop: VkShop) -> None:
+    alice = shop.user()
+    await alice.send("шопер")
+    await tap(alice, "Шопер")
+    assert alice.screen.keyboard is not None and alice.screen.keyboard.inline
+    await tap(alice, "🛒 В корзину")
+    assert alice.last_snackbar == "Добавлено в корзину: 1 шт."
+    await tap(alice, "Перейти в корзину")
+    await alice.press("✕")
+    assert alice.last_snackbar == "Удалено из корзины"
+    assert alice.screen.text.startswith("Корзина пуста")
+
+
+async def test_a_message_too_old_to_edit_is_answered_anew(shop: VkShop) -> None:
+    alice = shop.user()
+    await alice.send("Начать")
+    greeting = alice.screen.message
+    shop.emu.advance_time(25 * 3600)
+    await tap(alice, "❓ Помощь")
+    assert alice.screen.text.startswith("Как купить")
+    assert alice.screen.message.id != greeting.id
+    assert alice.bot_messages[0].text.startswith("Здравствуйте")
+
+
+async def test_a_screen_shown_again_for_the_same_update_is_sent_once(shop: VkShop) -> None:
+    alice = shop.user()
+    await alice.send("Начать")
+    reply = Reply([Screen("Заказ №1: оплачен."), Screen("Спасибо!")])
+    for _ in range(2):  # a retried update renders the same reply again
+        await shop.frontend.renderer.show(alice.id, reply, update_id="retried-update")
+    assert [m.text for m in alice.bot_messages[1:]] == ["Заказ №1: оплачен.", "Спасибо!"]
 
 
 async def test_search_in_russian_and_english(shop: VkShop) -> None:
@@ -311,7 +346,7 @@ async def test_long_poll_survives_lost_keys_and_history(shop: VkShop) -> None:
     for code in (1, 2, 3):
         checks = poll.checks
         shop.emu.longpoll_fail(shop.group, code)
-        await eventually(lambda: poll.checks > checks and poll.waiting)  # failure taken
+        await eventually(lambda before=checks: poll.checks > before and poll.waiting)  # taken
         await alice.send("/help")
         assert alice.screen.text.startswith("Как купить")
 
