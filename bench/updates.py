@@ -89,8 +89,11 @@ async def bot_process(module: str, emu: TelegramEmulator, token: str, **env: str
         "HTTP_PORT": "0",
         **env,
     }
+    profile = os.environ.get("BENCH_PROFILE")  # a path prefix: the bot's cProfile goes there
+    wrapper = ["-m", "cProfile", "-o", f"{profile}.{module}"] if profile else []
     process = await asyncio.create_subprocess_exec(
         sys.executable,
+        *wrapper,
         "-m",
         module,
         env=environment,

@@ -187,14 +187,18 @@ class VkFrontend:
             reply = await self.conversation.handle(event)
             await self._show(update, reply, origin_cmid=None)
             return
+        # The press is answered once its screen is shown (the spinner spans the whole
+        # change), or at once with no snackbar when the conversation is slow.
         handling = asyncio.ensure_future(self.conversation.handle(event))
         done, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
         if not done:
             await self.renderer.answer(press, None)
         reply = await handling
-        if done:
-            await self.renderer.answer(press, reply.toast)
-        await self._show(update, reply, origin_cmid=press.cmid)
+        try:
+            await self._show(update, reply, origin_cmid=press.cmid)
+        finally:
+            if done:
+                await self.renderer.answer(press, reply.toast)
 
     async def _show(self, update: VkUpdate, reply: Reply, origin_cmid: int | None) -> None:
         try:

@@ -43,9 +43,14 @@ class PhotoUploads:
         self.readers = create_session_factory(sessions.kw["bind"], read_only=True)
         self._known: OrderedDict[int, str] = OrderedDict()
         self._locks: dict[int, asyncio.Lock] = {}
+        self._unsaved: set[int] = set()
 
     async def attachment(self, photo: Photo, peer_id: int) -> str:
-        """The photo's attachment string, uploading it first if VK has not got it yet."""
+        """The photo's attachment string, uploading it first if VK has not got it yet.
+
+        A fresh upload is kept in memory; `save_uploads` writes it to the database once the
+        message is out, so the shopper does not wait for that write.
+        """
         known = self._known.get(photo.id) or photo.vk_attachment
         if known:
             return known
@@ -58,15 +63,25 @@ class PhotoUploads:
                 name = f"product-{photo.id}.png"
                 saved = await asyncio.to_thread(self._upload, data, name, peer_id)
                 known = attachment_string(saved)
-                async with self.sessions() as session, session.begin():
-                    await remember_vk_attachment(session, photo.id, known)
                 self._remember(photo.id, known)
+                self._unsaved.add(photo.id)
         self._locks.pop(photo.id, None)
         return known
+
+    async def save_uploads(self) -> None:
+        """Write the attachment strings of fresh uploads to ``ProductPhoto.vk_attachment``."""
+        fresh = {pid: self._known[pid] for pid in self._unsaved if pid in self._known}
+        self._unsaved.clear()
+        if not fresh:
+            return
+        async with self.sessions() as session, session.begin():
+            for photo_id, attachment in fresh.items():
+                await remember_vk_attachment(session, photo_id, attachment)
 
     def forget(self, photo: Photo) -> Photo:
         """The cached string was refused (another community's): the next use uploads anew."""
         self._known.pop(photo.id, None)
+        self._unsaved.discard(photo.id)
         return Photo(photo.id, photo.telegram_file_id, None)
 
     def _remember(self, photo_id: int, attachment: str) -> None:

@@ -100,11 +100,14 @@ class VkRenderer:
         params["peer_id"] = peer_id
         params["random_id"] = random_id or fresh_random_id()
         try:
-            return int(await call(self.vk, "messages.send", **params))
+            sent = int(await call(self.vk, "messages.send", **params))
         except vk_api.ApiError as error:
             screen = self._without_stale_photo(screen, error)
             params.update(await self._content(peer_id, screen))
-            return int(await call(self.vk, "messages.send", **params))
+            sent = int(await call(self.vk, "messages.send", **params))
+        if screen.photo is not None:
+            await self.photos.save_uploads()
+        return sent
 
     async def answer(self, press: ButtonPress, toast: str | None) -> None:
         """Stop the button's spinner, with the toast as a snackbar; a late answer is dropped."""
@@ -172,6 +175,8 @@ class VkRenderer:
             screen = self._without_stale_photo(screen, error)
             params.update(await self._content(peer_id, screen))
             await call(self.vk, "messages.edit", **params)
+        if screen.photo is not None:
+            await self.photos.save_uploads()
 
     async def _delete(self, peer_id: int, cmid: int) -> None:
         try:
