@@ -24,6 +24,9 @@ from shop.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 
+Accounts = dict[int, list[tuple[AccountRef, str]]]
+
+
 class Unreachable(Exception):
     """The person blocked the bot or the chat is gone."""
 
@@ -85,21 +88,17 @@ class OutboxDelivery:
             if claimed < self.batch:
                 await asyncio.sleep(idle)
 
-    def _targets(
-        self, message: OutboxMessage, accounts: dict[int, list[tuple[object, str]]]
-    ) -> list[tuple[AccountRef, str]]:
+    def _targets(self, message: OutboxMessage, accounts: Accounts) -> list[tuple[AccountRef, str]]:
+        """Where the message goes: the moderator chat, a named chat, or the customer's
+        most recently used reachable account on a messenger that is on."""
         if message.recipient == outbox.MODERATORS:
             return [(self.moderator_chat, "ru")] if self.moderator_chat else []
         if message.recipient != "customer":
             return [(parse_account(message.recipient), "ru")]
-        found = []
-        for account, language in accounts.get(message.customer_id or 0, []):
-            ref = AccountRef(Channel(account.channel), account.external_id)  # type: ignore[attr-defined]
-            if ref.channel in self.senders:
-                found.append((ref, language))
-        return found
+        known = accounts.get(message.customer_id or 0, [])
+        return [(ref, language) for ref, language in known if ref.channel in self.senders]
 
-    async def _deliver(self, message: OutboxMessage, accounts: dict) -> Outcome:  # type: ignore[type-arg]
+    async def _deliver(self, message: OutboxMessage, accounts: Accounts) -> Outcome:
         targets = self._targets(message, accounts)
         if not targets:
             return Outcome(message, "no reachable account", give_up=True)

@@ -99,14 +99,11 @@ async def show_product(
     chosen = chosen or _default_variant(variants)
     count = max(1, min(int(quantity), MAX_QUANTITY, max(chosen.stock, 1)))
 
-    lines = [product.title, "", product.description, ""]
-    if chosen.label:
-        lines.append(ctx.t("product.variant", label=chosen.label))
-    lines += [ctx.t("product.price", price=money(chosen.price)), _stock_hint(ctx, chosen.stock)]
-    text = "\n".join(lines)
-    if len(text) > CAPTION_LIMIT:
-        room = CAPTION_LIMIT - (len(text) - len(product.description))
-        text = text.replace(product.description, shorten(product.description, max(room, 0)))
+    facts = [ctx.t("product.variant", label=chosen.label)] if chosen.label else []
+    facts += [ctx.t("product.price", price=money(chosen.price)), _stock_hint(ctx, chosen.stock)]
+    tail = "\n".join(facts)
+    room = CAPTION_LIMIT - len(product.title) - len(tail) - 4  # the description gives way
+    text = f"{product.title}\n\n{shorten(product.description, max(room, 1))}\n\n{tail}"
 
     base = f"p:{product.id}"
     rows: list[list[Button]] = []

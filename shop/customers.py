@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from shop.accounts import AccountRef
+from shop.accounts import AccountRef, Channel
 from shop.models import ChannelAccount, ConversationState, Customer
 from shop.models.types import utcnow
 
@@ -130,15 +130,22 @@ async def forget_personal_data(session: AsyncSession, customer: Customer) -> Non
 
 async def reachable_accounts(
     session: AsyncSession, customer_ids: list[int]
-) -> dict[int, list[tuple[ChannelAccount, str]]]:
+) -> dict[int, list[tuple[AccountRef, str]]]:
     """Each customer's reachable accounts, most recently used first, with their language."""
     query = (
-        select(ChannelAccount, Customer.language)
+        select(
+            ChannelAccount.customer_id,
+            ChannelAccount.channel,
+            ChannelAccount.external_id,
+            Customer.language,
+        )
         .join(Customer)
         .where(ChannelAccount.customer_id.in_(customer_ids), ChannelAccount.reachable.is_(True))
         .order_by(ChannelAccount.last_seen_at.desc())
     )
-    found: dict[int, list[tuple[ChannelAccount, str]]] = {}
-    for account, language in await session.execute(query):
-        found.setdefault(account.customer_id, []).append((account, language))
+    found: dict[int, list[tuple[AccountRef, str]]] = {}
+    for customer_id, channel, external_id, language in await session.execute(query):
+        found.setdefault(customer_id, []).append(
+            (AccountRef(Channel(channel), external_id), language)
+        )
     return found

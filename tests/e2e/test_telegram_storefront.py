@@ -116,3 +116,18 @@ async def test_a_stale_cached_file_id_is_replaced_by_a_new_upload(shop):
     async with shop.runtime.sessions() as session:
         cached = set((await session.execute(select(ProductPhoto.telegram_file_id))).scalars())
     assert alice.screen.photo in cached
+
+
+async def test_a_very_long_description_still_fits_the_photo_caption(shop):
+    async with shop.runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(Product)
+            .where(Product.title == "Плед «Северное сияние»")
+            .values(description="Очень тёплый плед. " * 300)
+        )
+    alice = shop.user()
+    await alice.send("плед")
+    await alice.press("Плед")
+    assert alice.screen.photo is not None
+    assert len(alice.screen.text) <= 1024
+    assert alice.screen.text.endswith("В наличии")
