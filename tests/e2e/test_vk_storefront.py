@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import OutboxDelivery
@@ -328,6 +328,18 @@ async def test_a_photo_is_uploaded_once_then_sent_by_attachment(shop: VkShop) ->
             select(ProductPhoto.vk_attachment).where(ProductPhoto.vk_attachment.is_not(None))
         )
     assert cached == shown[0]
+
+
+async def test_a_stale_cached_attachment_is_replaced_by_a_new_upload(shop: VkShop) -> None:
+    async with shop.sessions() as session, session.begin():
+        await session.execute(update(ProductPhoto).values(vk_attachment="photo-1_456_deadbeef"))
+    alice = shop.user()
+    await alice.send("термокружка")
+    await tap(alice, "Термокружка")
+    shown = str(alice.screen.attachments[0])
+    async with shop.sessions() as session:
+        cached = set((await session.execute(select(ProductPhoto.vk_attachment))).scalars())
+    assert shown in cached and len(shop.emu.calls_to("photos.saveMessagesPhoto")) == 1
 
 
 async def test_a_client_without_inline_buttons_gets_a_standard_keyboard(shop: VkShop) -> None:
