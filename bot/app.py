@@ -29,6 +29,7 @@ from shop.payments import PaymentGateway
 
 if TYPE_CHECKING:
     from bot.telegram.frontend import TelegramFrontend
+    from bot.vk.frontend import VkFrontend
 
 log = logging.getLogger("bot")
 
@@ -45,10 +46,13 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     base_url: str = ""
     telegram: TelegramFrontend | None = None
+    vk: VkFrontend | None = None
 
     async def stop(self) -> None:
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.vk is not None:
+            await self.vk.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -71,7 +75,8 @@ def front_end_status(settings: Settings) -> list[str]:
     else:
         lines.append("Telegram: off (no TELEGRAM_BOT_TOKEN)")
     if settings.vk_enabled:
-        lines.append("VK: configured, but the VK storefront is not built yet")
+        mode = "Callback API" if settings.webhook_mode else "Bots Long Poll"
+        lines.append(f"VK: on ({mode}, API {settings.vk_api_url})")
     else:
         missing = "VK_GROUP_TOKEN" if not settings.vk_group_token else "VK_GROUP_ID"
         lines.append(f"VK: off (no {missing})")
@@ -121,6 +126,27 @@ def _telegram(settings: Settings, runtime: Runtime, conversation: Conversation) 
     return TelegramSender(runtime.telegram.renderer)
 
 
+def _vk(settings: Settings, runtime: Runtime, conversation: Conversation) -> Sender:
+    """The VK front-end (Callback API when PUBLIC_BASE_URL is set); returns its sender."""
+    from bot.vk.frontend import VkFrontend
+    from bot.vk.sender import VkSender
+    from bot.vk_session import make_vk_api
+
+    assert settings.vk_group_id is not None  # vk_enabled
+    conversation.options.return_urls.setdefault("vk", f"https://vk.me/club{settings.vk_group_id}")
+    runtime.vk = VkFrontend(
+        make_vk_api(settings.vk_group_token, settings.vk_group_id, settings.vk_api_url),
+        conversation,
+        runtime.sessions,
+        group_id=settings.vk_group_id,
+        callback_url=settings.public_base_url,
+        callback_secret=settings.vk_callback_secret,
+        confirmation=settings.vk_callback_confirmation,
+    )
+    runtime.vk.add_routes(runtime.web_app)
+    return VkSender(runtime.vk.renderer)
+
+
 async def start(settings: Settings) -> Runtime:
     """Migrate, seed, serve HTTP and start every configured part; return the handle to stop."""
     engine = create_engine(settings.database_url)
@@ -143,6 +169,8 @@ async def start(settings: Settings) -> Runtime:
     senders: dict[Channel, Sender] = {}
     if settings.telegram_enabled:
         senders[Channel.TELEGRAM] = _telegram(settings, runtime, conversation)
+    if settings.vk_enabled:
+        senders[Channel.VK] = _vk(settings, runtime, conversation)
     background.append(
         OutboxDelivery(sessions, senders, moderator_chat=settings.moderator_chat).run_forever()
     )
@@ -156,9 +184,11 @@ async def start(settings: Settings) -> Runtime:
     log.info("HTTP server on %s (health: %s/healthz)", runtime.base_url, runtime.base_url)
     for line in front_end_status(settings):
         log.info(line)
-    if runtime.telegram is not None:
+    for frontend in (runtime.telegram, runtime.vk):
+        if frontend is None:
+            continue
         try:
-            await runtime.telegram.start()
+            await frontend.start()
         except Exception:
             await runtime.stop()
             raise

@@ -9,7 +9,7 @@ import re
 import secrets
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -98,6 +98,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with {' or '.join(schemes)}")
         return value
 
+    @model_validator(mode="after")
+    def _callback_confirmation(self) -> Settings:
+        if self.vk_enabled and self.webhook_mode and not self.vk_callback_confirmation:
+            raise ValueError(
+                "VK_CALLBACK_CONFIRMATION: needed with PUBLIC_BASE_URL (VK's Callback API "
+                "confirms the server with it); copy it from the community's API settings"
+            )
+        return self
+
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
@@ -121,6 +130,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{name}: {message}") from None
+        if error["loc"]:  # a single setting; checks across settings name theirs themselves
+            message = f"{str(error['loc'][0]).upper()}: {message}"
+        raise ConfigError(message) from None

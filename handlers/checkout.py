@@ -68,8 +68,17 @@ async def _ask_name(ctx: Ctx, hint: str | None) -> Reply:
 async def _ask_phone(ctx: Ctx, hint: str | None) -> Reply:
     phone = ctx.customer.phone
     use = [ctx.button("btn.use_phone", "co:p", phone=phone)] if phone else []
+    if not ctx.shares_contact:
+        return _question(ctx, "checkout.phone_typed", hint, use)
     reply = _question(ctx, "checkout.phone", hint, use)
     reply.screens.append(Screen(ctx.t("checkout.phone_hint"), ask_contact=ctx.t("btn.share_phone")))
+    return reply
+
+
+def _drop_share_button(ctx: Ctx, reply: Reply, ack: str = "✔️") -> Reply:
+    """Leaving the phone step: take the share-phone keyboard away where there was one."""
+    if ctx.shares_contact:
+        reply.screens.insert(0, Screen(ack, clear_reply_keyboard=True))
     return reply
 
 
@@ -168,11 +177,8 @@ async def go_back(ctx: Ctx) -> Reply:
         method = await _method(ctx)
         if method is None or not method.needs_address:
             previous = "delivery"
-    was_phone = step == "phone"
     reply = await _ask(ctx, previous)
-    if was_phone:
-        reply.screens.insert(0, Screen("✔️", clear_reply_keyboard=True))
-    return reply
+    return _drop_share_button(ctx, reply) if step == "phone" else reply
 
 
 @router.action(r"co:x")
@@ -184,9 +190,7 @@ async def cancel(ctx: Ctx) -> Reply:
     reply = ctx.screen(
         ctx.t("checkout.cancelled"), [ctx.button("btn.cart", "cart"), ctx.button("btn.menu", "m")]
     )
-    if was_phone:
-        reply.screens.insert(0, Screen("✔️", clear_reply_keyboard=True))
-    return reply
+    return _drop_share_button(ctx, reply) if was_phone else reply
 
 
 def _on_step(ctx: Ctx, step: str) -> bool:
@@ -245,9 +249,7 @@ async def answer_phone(ctx: Ctx, text: str) -> Reply:
     if phone is None:
         return await _ask(ctx, "phone", ctx.t("checkout.phone_bad"))
     _draft(ctx)["phone"] = phone
-    reply = await _ask(ctx, "delivery")
-    reply.screens.insert(0, Screen(f"📱 {phone}", clear_reply_keyboard=True))
-    return reply
+    return _drop_share_button(ctx, await _ask(ctx, "delivery"), ack=f"📱 {phone}")
 
 
 async def answer_text(ctx: Ctx, text: str) -> Reply:

@@ -29,6 +29,11 @@ class Options:
     invoice_channels: frozenset[str] = frozenset()
     return_urls: dict[str, str] = field(default_factory=dict)
     vat_code: int = 1
+    contact_channels: frozenset[str] = frozenset({"telegram"})
+    """Messengers with a "share my phone" control (Telegram's request_contact)."""
+
+    def can_share_contact(self, channel: str) -> bool:
+        return channel in self.contact_channels
 
     def can_pay_online(self, channel: str) -> bool:
         return channel in self.invoice_channels or self.gateway is not None
@@ -45,6 +50,11 @@ class Ctx:
     @property
     def lang(self) -> str:
         return self.customer.language
+
+    @property
+    def shares_contact(self) -> bool:
+        """Whether this person's messenger can share their phone with a button."""
+        return self.options.can_share_contact(self.event.account.channel.value)
 
     def t(self, key: str, **params: object) -> str:
         return t(self.lang, key, **params)

@@ -73,8 +73,8 @@ RU: dict[str, str] = {
     "btn.use_name": "Использовать: {name}",
     "checkout.phone": "Телефон для связи. Нажмите кнопку «Отправить телефон» или напишите "
     "номер, например +7 900 123-45-67.",
-    "checkout.phone_bad": "Не похоже на номер телефона. Напишите номер в формате "
-    "+7 900 123-45-67 или нажмите «Отправить телефон».",
+    "checkout.phone_bad": "Не похоже на номер телефона. Напишите номер в формате +7 900 123-45-67.",
+    "checkout.phone_typed": "Телефон для связи. Напишите номер, например +7 900 123-45-67.",
     "btn.share_phone": "📱 Отправить телефон",
     "checkout.phone_hint": "Кнопка «📱 Отправить телефон» — внизу, под полем ввода.",
     "btn.use_phone": "Использовать: {phone}",
@@ -216,8 +216,8 @@ EN: dict[str, str] = {
     "btn.use_name": "Use: {name}",
     "checkout.phone": "Phone number for delivery. Press “Share phone” or type the number, "
     "e.g. +7 900 123-45-67.",
-    "checkout.phone_bad": "That does not look like a phone number. Type it like "
-    "+7 900 123-45-67 or press “Share phone”.",
+    "checkout.phone_bad": "That does not look like a phone number. Type it like +7 900 123-45-67.",
+    "checkout.phone_typed": "Phone number for delivery. Type it, e.g. +7 900 123-45-67.",
     "btn.share_phone": "📱 Share phone",
     "checkout.phone_hint": "The “📱 Share phone” button is below, under the input field.",
     "btn.use_phone": "Use: {phone}",

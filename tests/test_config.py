@@ -67,3 +67,12 @@ def test_webhook_secret_with_forbidden_characters_is_refused(monkeypatch):
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "no spaces please")
     with pytest.raises(ConfigError, match=r"^TELEGRAM_WEBHOOK_SECRET: use 1-256 characters"):
         load_settings()
+
+
+def test_vk_callback_mode_needs_the_confirmation_string(monkeypatch):
+    monkeypatch.setenv("VK_GROUP_TOKEN", "token")
+    monkeypatch.setenv("VK_GROUP_ID", "1")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example")
+    monkeypatch.delenv("VK_CALLBACK_CONFIRMATION", raising=False)
+    with pytest.raises(ConfigError, match=r"^VK_CALLBACK_CONFIRMATION: needed with PUBLIC_BASE"):
+        load_settings()
