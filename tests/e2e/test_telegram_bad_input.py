@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from shop.models import CartLine, Order, Variant
-from tests.e2e.conftest import seen
+from tests.e2e.conftest import check_out_tote_bag, seen
 
 POLITE = {
     "Это больше недоступно.",
@@ -49,11 +49,7 @@ async def test_forged_and_stale_buttons_say_no_longer_available(shop):
 
 async def test_another_customers_order_is_not_shown(shop):
     alice, mallory = shop.user("Алиса"), shop.user("Мэллори")
-    await alice.send("шопер")
-    await alice.press("Шопер")
-    await alice.press("В корзину")
-    await alice.press("Перейти в корзину")
-    await alice.press("Оформить заказ")
+    await check_out_tote_bag(alice)
     await alice.press("Использовать: Алиса")
     await alice.send("+79001234567")
     await alice.press("Самовывоз")
@@ -84,11 +80,7 @@ async def test_huge_and_empty_texts_are_answered_politely(shop):
 
 async def test_sticker_at_checkout_re_asks(shop):
     alice = shop.user()
-    await alice.send("шопер")
-    await alice.press("Шопер")
-    await alice.press("В корзину")
-    await alice.press("Перейти в корзину")
-    await alice.press("Оформить заказ")
+    await check_out_tote_bag(alice)
     await alice.send_sticker()
     assert alice.bot_messages[-1].text.startswith("Пожалуйста, ответьте текстом.")
     await alice.send("ф" * 5000)

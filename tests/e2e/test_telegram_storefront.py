@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from bot.app import start
 from shop.models import Product, ProductPhoto
-from tests.e2e.conftest import seen
+from tests.e2e.conftest import check_out_tote_bag, seen
 
 
 async def test_search_in_russian_and_english(shop):
@@ -81,11 +81,7 @@ async def test_photo_is_uploaded_once_then_sent_by_file_id(shop):
 
 async def test_restart_mid_checkout_continues(shop, shop_settings):
     alice = shop.user()
-    await alice.send("шопер")
-    await alice.press("Шопер")
-    await alice.press("В корзину")
-    await alice.press("Перейти в корзину")
-    await alice.press("Оформить заказ")
+    await check_out_tote_bag(alice)
     await alice.send("Алиса Иванова")
     await shop.runtime.stop()
 
