@@ -23,6 +23,8 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import update
 
@@ -67,16 +69,49 @@ async def journey(person: Person, n: int, timed: Timer) -> int:
     return len(steps)
 
 
-def summary(name: str, updates: int, elapsed: float, timer: Timer) -> float:
-    rate = updates / elapsed
-    ordered = sorted(timer.latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    print(
-        f"{name:18} {updates:5} updates in {elapsed:6.2f} s: {rate:7.1f} updates/s, "
-        f"p50 {p50:6.1f} ms, p99 {p99:6.1f} ms"
-    )
-    return rate
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    """One measured run: how many updates, how long, and what the bot process spent."""
+
+    name: str
+    updates: int
+    elapsed: float
+    bot_cpu: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.elapsed
+
+    @property
+    def cpu_per_update(self) -> float:
+        return self.bot_cpu / self.updates
+
+    def report(self) -> None:
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) * 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        print(
+            f"{self.name:18} {self.updates:5} updates in {self.elapsed:6.2f} s: "
+            f"{self.rate:6.1f} updates/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
+            f"bot CPU {self.cpu_per_update * 1000:5.2f} ms/update"
+        )
+
+
+async def measure(name: str, pid: int, work: Callable[[Timer], Awaitable[int]]) -> Run:
+    timer = Timer()
+    started, cpu = time.perf_counter(), process_cpu(pid)
+    updates = await work(timer)
+    elapsed, cpu = time.perf_counter() - started, process_cpu(pid) - cpu
+    run = Run(name, updates, elapsed, cpu, timer.latencies)
+    run.report()
+    return run
 
 
 @contextlib.asynccontextmanager
@@ -102,7 +137,7 @@ async def bot_process(module: str, emu: TelegramEmulator, token: str, **env: str
     )
     try:
         await emu.wait_polling(token, within=60)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         _, errors = await process.communicate()
@@ -110,35 +145,37 @@ async def bot_process(module: str, emu: TelegramEmulator, token: str, **env: str
             print(errors.decode()[-2000:], file=sys.stderr)
 
 
-async def run_shop(emu: TelegramEmulator, kind: str, shoppers: int) -> float:
+async def run_shop(emu: TelegramEmulator, kind: str, shoppers: int) -> Run:
     token = emu.create_bot(username=f"bench_{kind}_bot")
-    async with fresh_database(kind) as url, bot_process("bot", emu, token, DATABASE_URL=url):
+    database = fresh_database(kind)
+    async with database as url, bot_process("bot", emu, token, DATABASE_URL=url) as pid:
         engine = create_engine(url)
         async with create_session_factory(engine)() as session, session.begin():
             await session.execute(update(Variant).values(stock=100_000))
         await engine.dispose()
         people = [emu.user(token, first_name=f"Покупатель{n}") for n in range(shoppers)]
-        timer = Timer()
-        started = time.perf_counter()
-        counts = await asyncio.gather(*(journey(p, n, timer) for n, p in enumerate(people)))
-        elapsed = time.perf_counter() - started
-    return summary(f"shop ({kind})", sum(counts), elapsed, timer)
+
+        async def shop(timer: Timer) -> int:
+            counts = await asyncio.gather(*(journey(p, n, timer) for n, p in enumerate(people)))
+            return sum(counts)
+
+        return await measure(f"shop ({kind})", pid, shop)
 
 
-async def run_echo(emu: TelegramEmulator, shoppers: int, per_person: int) -> float:
+async def run_echo(emu: TelegramEmulator, shoppers: int, per_person: int) -> Run:
     token = emu.create_bot(username="bench_echo_bot")
-    async with bot_process("bench.echo_bot", emu, token):
+    async with bot_process("bench.echo_bot", emu, token) as pid:
         people = [emu.user(token, first_name=f"Echo{n}") for n in range(shoppers)]
-        timer = Timer()
 
-        async def chat(person: Person) -> None:
-            for i in range(per_person):
-                await timer(person.send(f"привет {i}"))
+        async def echo(timer: Timer) -> int:
+            async def chat(person: Person) -> None:
+                for i in range(per_person):
+                    await timer(person.send(f"привет {i}"))
 
-        started = time.perf_counter()
-        await asyncio.gather(*(chat(p) for p in people))
-        elapsed = time.perf_counter() - started
-    return summary("aiogram echo bot", shoppers * per_person, elapsed, timer)
+            await asyncio.gather(*(chat(p) for p in people))
+            return shoppers * per_person
+
+        return await measure("aiogram echo bot", pid, echo)
 
 
 async def main() -> None:
@@ -154,8 +191,11 @@ async def main() -> None:
     try:
         echo = await run_echo(emu, args.shoppers, 14)
         for kind in [args.only] if args.only else ["sqlite", "postgresql"]:
-            rate = await run_shop(emu, kind, args.shoppers)
-            print(f"{'':18} ratio shop/echo on {kind}: {rate / echo:.2f} (target >= 0.5)")
+            shop = await run_shop(emu, kind, args.shoppers)
+            print(
+                f"{'':18} shop/echo on {kind}: throughput {shop.rate / echo.rate:.2f} "
+                f"(target >= 0.5), CPU per update {echo.cpu_per_update / shop.cpu_per_update:.2f}"
+            )
     finally:
         await emu.stop()
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from shop.errors import ShopError
 from shop.models import CartLine, Category, Product, Variant
@@ -147,33 +146,42 @@ async def clear_cart(session: AsyncSession, customer_id: int) -> None:
 
 
 async def get_cart(session: AsyncSession, customer_id: int) -> CartView:
-    """Every line with today's price and whether it can still be ordered (one query)."""
+    """Every line with today's price and whether it can still be ordered: one plain query
+    (the cart is on the hot path of both browsing and checkout)."""
     query = (
-        select(CartLine)
-        .where(CartLine.customer_id == customer_id)
-        .options(
-            joinedload(CartLine.variant).joinedload(Variant.product).joinedload(Product.category)
+        select(
+            CartLine.variant_id,
+            CartLine.quantity,
+            Variant.product_id,
+            Product.title,
+            Variant.size,
+            Variant.colour,
+            Variant.price,
+            Variant.stock,
+            Variant.hidden | Product.hidden | Category.hidden,
         )
+        .join(Variant, Variant.id == CartLine.variant_id)
+        .join(Product, Product.id == Variant.product_id)
+        .join(Category, Category.id == Product.category_id)
+        .where(CartLine.customer_id == customer_id)
         .order_by(CartLine.id)
     )
-    items = []
-    for line in (await session.execute(query)).scalars():
-        variant = line.variant
-        product = variant.product
-        visible = not (variant.hidden or product.hidden or product.category.hidden)
-        items.append(
+    rows = await session.execute(query)
+    return CartView(
+        [
             CartItem(
-                variant_id=variant.id,
-                product_id=product.id,
-                title=product.title,
-                variant_label=variant.label,
-                price=variant.price,
-                quantity=line.quantity,
-                stock=variant.stock,
-                available=visible,
+                variant_id=variant_id,
+                product_id=product_id,
+                title=title,
+                variant_label=", ".join(part for part in (size, colour) if part),
+                price=price,
+                quantity=quantity,
+                stock=stock,
+                available=not hidden,
             )
-        )
-    return CartView(items)
+            for variant_id, quantity, product_id, title, size, colour, price, stock, hidden in rows
+        ]
+    )
 
 
 async def cart_count(session: AsyncSession, customer_id: int) -> int:

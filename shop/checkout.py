@@ -14,17 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.cart import CartItem
+from shop.cart import CartItem, get_cart
 from shop.errors import OutOfStock, ShopError, Shortage
 from shop.models import (
     CartLine,
-    Category,
     DeliveryMethod,
     Order,
     OrderEvent,
     OrderLine,
     OrderStatus,
-    Product,
     Variant,
 )
 from shop.models.types import utcnow
@@ -97,7 +95,8 @@ async def place_order(
     if needs_address and not contact.address:
         raise ShopError("address_required")
 
-    wanted = await _cart_lines(session, customer_id)
+    cart = await get_cart(session, customer_id)
+    wanted = sorted(cart.items, key=lambda item: item.variant_id)  # the locking order
     if not wanted:
         raise ShopError("cart_empty")
 
@@ -184,43 +183,6 @@ async def place_order(
     )
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
     return replace(placed, id=order_id)
-
-
-async def _cart_lines(session: AsyncSession, customer_id: int) -> list[CartItem]:
-    """The cart in variant-id order (the reservation order), as plain rows: one query."""
-    query = (
-        select(
-            CartLine.variant_id,
-            CartLine.quantity,
-            Variant.product_id,
-            Product.title,
-            Variant.size,
-            Variant.colour,
-            Variant.price,
-            Variant.stock,
-            Variant.hidden | Product.hidden | Category.hidden,
-        )
-        .join(Variant, Variant.id == CartLine.variant_id)
-        .join(Product, Product.id == Variant.product_id)
-        .join(Category, Category.id == Product.category_id)
-        .where(CartLine.customer_id == customer_id)
-        .order_by(CartLine.variant_id)
-    )
-    return [
-        CartItem(
-            variant_id=vid,
-            product_id=pid,
-            title=title,
-            variant_label=", ".join(part for part in (size, colour) if part),
-            price=price,
-            quantity=quantity,
-            stock=stock,
-            available=not hidden,
-        )
-        for vid, quantity, pid, title, size, colour, price, stock, hidden in await session.execute(
-            query
-        )
-    ]
 
 
 async def _shortages(session: AsyncSession, items: list[CartItem]) -> list[Shortage]:
