@@ -91,3 +91,16 @@ async def test_a_shopper_who_blocked_the_bot_is_marked_unreachable(shop):
         return message.status == OutboxStatus.FAILED and not account.reachable
 
     await eventually(settled)
+
+
+async def test_flood_limit_answers_are_waited_out_not_lost(shop):
+    limits = shop.emu.rate_limits
+    limits.per_private_chat_per_second, limits.private_burst = 1.0, 1
+    limits.enabled = True
+    alice = shop.user()
+    await alice.send("/start")
+    await alice.send("/help")  # within the same second: Telegram answers 429 retry_after
+    await alice.wait_for("Как купить")
+    refused = shop.emu.calls("sendMessage", token=shop.token, ok=False)
+    assert [c.error_code for c in refused] == [429]
+    assert [m.text.split("\n")[0] for m in alice.bot_messages][-1] == "Как купить:"
