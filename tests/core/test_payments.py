@@ -30,7 +30,6 @@ from tests.core.helpers import new_customer, stock_of
 from tests.core.payment_helpers import (
     RETURN_URL,
     YK,
-    FakeGateway,
     expire_all,
     ledger_rows,
     order_moves,
@@ -42,11 +41,6 @@ from tests.core.payment_helpers import (
 )
 
 S = OrderStatus
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
 
 
 # -- starting a payment ----------------------------------------------------------------------

@@ -23,7 +23,6 @@ from shop.payments import (
 )
 from tests.core.helpers import stock_of
 from tests.core.payment_helpers import (
-    FakeGateway,
     ledger_rows,
     order_moves,
     order_status,
@@ -34,11 +33,6 @@ from tests.core.payment_helpers import (
 )
 
 S = OrderStatus
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
 
 
 async def _paid_order(sessions, gateway, stocks=(5, 5), quantities=(2, 1)):

@@ -33,7 +33,6 @@ from shop.payments import (
 from shop.reservations import expire_unpaid_orders
 from tests.core.helpers import CONTACT, fill_cart, new_customer, small_shop, stock_of
 from tests.core.payment_helpers import (
-    FakeGateway,
     expire_all,
     ledger_rows,
     order_moves,
@@ -43,11 +42,6 @@ from tests.core.payment_helpers import (
 )
 
 S = OrderStatus
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
 
 
 # -- Telegram Payments -----------------------------------------------------------------------
