@@ -15,7 +15,6 @@ from tests.core.helpers import (
     checkout,
     fill_cart,
     new_customer,
-    pickup_id,
     small_shop,
     stock_of,
 )
@@ -158,9 +157,3 @@ async def test_concurrent_buyers_of_two_lines_in_opposite_order_do_not_deadlock(
     assert len(placed) == 30
     assert all(isinstance(r, OutOfStock) for r in results if not isinstance(r, PlacedOrder))
     assert await stock_of(sessions, [a, b]) == [0, 0]
-
-
-async def test_pickup_is_found(sessions):
-    await small_shop(sessions, [1])
-    async with sessions() as session:
-        assert await pickup_id(session) > 0
