@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.errors import ShopError
 from shop.models import CartLine, Category, Product, Variant
+from shop.models.catalog import variant_label
 
 MAX_QUANTITY = 99
 MAX_LINES = 50
@@ -173,7 +174,7 @@ async def get_cart(session: AsyncSession, customer_id: int) -> CartView:
                 variant_id=variant_id,
                 product_id=product_id,
                 title=title,
-                variant_label=", ".join(part for part in (size, colour) if part),
+                variant_label=variant_label(size, colour),
                 price=price,
                 quantity=quantity,
                 stock=stock,

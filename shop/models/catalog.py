@@ -20,6 +20,11 @@ from shop.db import Base
 from shop.models.types import UTCDateTime, utcnow
 
 
+def variant_label(size: str | None, colour: str | None) -> str:
+    """What tells a variant apart from its siblings, e.g. "M, чёрный"."""
+    return ", ".join(part for part in (size, colour) if part)
+
+
 class Category(Base):
     __tablename__ = "categories"
 
@@ -82,8 +87,7 @@ class Variant(Base):
 
     @property
     def label(self) -> str:
-        """What tells this variant apart from its siblings, e.g. "M, чёрный"."""
-        return ", ".join(part for part in (self.size, self.colour) if part)
+        return variant_label(self.size, self.colour)
 
 
 class ProductPhoto(Base):
