@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Awaitable
@@ -204,6 +205,10 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runtime = await start(settings)
+    # What start-up made (modules, models, settings) lives as long as the process: frozen,
+    # the collector stops walking it on every full collection (~150 ms each otherwise).
+    gc.collect()
+    gc.freeze()
     try:
         await stop.wait()
     finally:

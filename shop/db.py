@@ -43,8 +43,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         # Connections above pool_size are closed on return: under a burst they would be
         # opened and closed per request, which costs far more than the query itself.
-        kwargs.setdefault("pool_size", 20)
-        kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_size", 40)
+        kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_recycle", 1800)
         return create_async_engine(url, **kwargs)
 

@@ -14,7 +14,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.telegram import retry
+from bot.telegram import responses, retry
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.router import make_router
 from handlers.conversation import Conversation
@@ -38,6 +38,7 @@ def make_bot(token: str, api_server: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_server))
     bot = Bot(token, session=session)
     retry.install(bot)
+    responses.install(bot)
     return bot
 
 
