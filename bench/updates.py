@@ -87,6 +87,7 @@ class Run:
     elapsed: float
     bot_cpu: float
     latencies: list[float]
+    emulator_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -103,16 +104,18 @@ class Run:
         print(
             f"{self.name:24} {self.updates:5} updates in {self.elapsed:6.2f} s: "
             f"{self.rate:6.1f} updates/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
-            f"bot CPU {self.cpu_per_update * 1000:5.2f} ms/update"
+            f"bot CPU {self.cpu_per_update * 1000:5.2f} ms/update, "
+            f"emulator CPU {self.emulator_cpu / self.updates * 1000:5.2f} ms/update"
         )
 
 
 async def timed_round(name: str, pid: int, work: Callable[[Timer], Awaitable[int]]) -> Run:
     timer = Timer()
-    started, cpu = time.perf_counter(), process_cpu(pid)
+    started, cpu, own = time.perf_counter(), process_cpu(pid), time.process_time()
     updates = await work(timer)
     elapsed, cpu = time.perf_counter() - started, process_cpu(pid) - cpu
-    return Run(name, updates, elapsed, cpu, timer.latencies)
+    own = time.process_time() - own
+    return Run(name, updates, elapsed, cpu, timer.latencies, own)
 
 
 async def measure(
@@ -133,6 +136,7 @@ def combined(name: str, runs: list[Run]) -> Run:
         sum(run.elapsed for run in runs),
         sum(run.bot_cpu for run in runs),
         [latency for run in runs for latency in run.latencies],
+        sum(run.emulator_cpu for run in runs),
     )
 
 

@@ -12,7 +12,7 @@ from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import t
 from shop.conversation import State
-from shop.models import Customer
+from shop.customers import Shopper
 from shop.payments import PaymentGateway
 
 
@@ -43,7 +43,7 @@ class Options:
 class Ctx:
     session: AsyncSession
     event: Event
-    customer: Customer
+    customer: Shopper
     state: State
     options: Options = field(default_factory=Options)
 

@@ -16,7 +16,7 @@ from handlers.events import Event, EventKind
 from handlers.payment import PAYMENT_ACTION, pay
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
-from shop.conversation import load_state, save_state
+from shop.conversation import save_state
 from shop.customers import get_or_create_customer, pick_language
 from shop.dedup import first_time
 from shop.errors import ShopError
@@ -73,13 +73,7 @@ class Conversation:
                 )
                 language, customer_id = customer.language, customer.id
                 if payment is None:
-                    ctx = Ctx(
-                        session,
-                        event,
-                        customer,
-                        await load_state(session, customer.id),
-                        self.options,
-                    )
+                    ctx = Ctx(session, event, customer, customer.state, self.options)
                     reply = await self._route(ctx)
                     await save_state(session, customer.id, ctx.state)
                     return reply

@@ -55,8 +55,7 @@ async def choose_language(ctx: Ctx) -> Reply:
 
 @router.action(r"l:(ru|en)")
 async def set_language_to(ctx: Ctx, language: str) -> Reply:
-    await set_language(ctx.session, ctx.customer.id, language)
-    ctx.customer.language = language
+    await set_language(ctx.session, ctx.customer, language)
     return ctx.screen(ctx.t("language.set"), *await menu_buttons(ctx))
 
 

@@ -6,9 +6,14 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.db import insert_on_conflict
 from shop.models import ConversationState
+from shop.models.types import utcnow
+
+_states = ConversationState.__table__
 
 
 @dataclass
@@ -17,27 +22,31 @@ class State:
     data: dict[str, Any] = field(default_factory=dict)
     stored: tuple[str | None, dict[str, Any]] | None = field(default=None, compare=False)
 
+    @classmethod
+    def stored_as(cls, step: str | None, data: dict[str, Any] | None) -> State:
+        """The state as read from the database (no row reads as the empty state); what the
+        conversation changes is a copy, so ``changed`` can tell."""
+        data = data or {}
+        return cls(step, copy.deepcopy(data), stored=(step, data))
+
     @property
     def changed(self) -> bool:
         return self.stored != (self.step, self.data)
 
 
 async def load_state(session: AsyncSession, customer_id: int) -> State:
-    row = await session.get(ConversationState, customer_id)
-    if row is None:
-        return State()
-    data = copy.deepcopy(row.data or {})  # never share nested drafts with the loaded row
-    return State(row.step, data, stored=(row.step, copy.deepcopy(data)))
+    query = select(_states.c.step, _states.c.data).where(_states.c.customer_id == customer_id)
+    row = (await session.execute(query)).first()
+    return State.stored_as(None, None) if row is None else State.stored_as(row.step, row.data)
 
 
 async def save_state(session: AsyncSession, customer_id: int, state: State) -> None:
-    """Write the state back, only when the conversation changed it."""
+    """Write the state back (one upsert), only when the conversation changed it."""
     if not state.changed:
         return
-    row = await session.get(ConversationState, customer_id)
-    if row is None:
-        session.add(ConversationState(customer_id=customer_id, step=state.step, data=state.data))
-    else:
-        row.step = state.step
-        row.data = dict(state.data)
-    await session.flush()
+    values = {"step": state.step, "data": state.data, "updated_at": utcnow()}
+    statement = insert_on_conflict(session, _states).values(customer_id=customer_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[_states.c.customer_id], set_=values)
+    )
+    state.stored = (state.step, copy.deepcopy(state.data))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
 
 from shop.accounts import AccountRef, Channel
+from shop.conversation import State
 from shop.models import ChannelAccount, ConversationState, Customer
 from shop.models.types import utcnow
 
@@ -24,26 +26,69 @@ def pick_language(code: str | None) -> str:
 SEEN_GRANULARITY = timedelta(minutes=5)
 
 
-async def _find(
-    session: AsyncSession, account: AccountRef
-) -> tuple[Customer, ChannelAccount] | None:
-    """The customer and account; their conversation state comes along into the session (the
-    same query), so reading it next costs no round trip."""
-    query = (
-        select(Customer, ChannelAccount)
-        .join(ChannelAccount)
-        .outerjoin(ConversationState, ConversationState.customer_id == Customer.id)
-        .options(contains_eager(Customer.conversation))
-        .where(
-            ChannelAccount.channel == account.channel.value,
-            ChannelAccount.external_id == account.external_id,
-        )
+@dataclass
+class Shopper:
+    """A customer as the conversation sees them, with their conversation state.
+
+    Read with one Core query per update (no ORM objects to load, track and flush); the
+    functions below that change a customer also change this copy, so a screen drawn in the
+    same update shows the new values.
+    """
+
+    id: int
+    language: str
+    display_name: str = ""
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    state: State = field(default_factory=State)
+
+
+_customers, _accounts = Customer.__table__, ChannelAccount.__table__
+_states = ConversationState.__table__
+_FIND = (
+    select(
+        _customers.c.id,
+        _customers.c.language,
+        _customers.c.display_name,
+        _customers.c.name,
+        _customers.c.phone,
+        _customers.c.address,
+        _states.c.step,
+        _states.c.data,
+        _accounts.c.id.label("account_id"),
+        _accounts.c.reachable,
+        _accounts.c.last_seen_at,
     )
-    row = (await session.execute(query)).first()
-    return (row[0], row[1]) if row else None
+    .select_from(_accounts)
+    .join(_customers, _customers.c.id == _accounts.c.customer_id)
+    .outerjoin(_states, _states.c.customer_id == _customers.c.id)
+    .where(
+        _accounts.c.channel == bindparam("channel"),
+        _accounts.c.external_id == bindparam("external_id"),
+    )
+)
 
 
-async def find_customer(session: AsyncSession, account: AccountRef) -> Customer | None:
+async def _find(session: AsyncSession, account: AccountRef) -> tuple[Shopper, Row[Any]] | None:
+    """The shopper and their account row, in one query."""
+    params = {"channel": account.channel.value, "external_id": account.external_id}
+    row = (await session.execute(_FIND, params)).first()
+    if row is None:
+        return None
+    shopper = Shopper(
+        row.id,
+        row.language,
+        row.display_name,
+        row.name,
+        row.phone,
+        row.address,
+        State.stored_as(row.step, row.data),  # no row yet: the empty state
+    )
+    return shopper, row
+
+
+async def find_customer(session: AsyncSession, account: AccountRef) -> Shopper | None:
     found = await _find(session, account)
     return found[0] if found else None
 
@@ -55,7 +100,7 @@ async def get_or_create_customer(
     display_name: str = "",
     language_code: str | None = None,
     username: str | None = None,
-) -> Customer:
+) -> Shopper:
     """The customer for this account, created on first contact (safe under concurrency).
 
     Writing from an account also marks it reachable and recently used (at most one UPDATE
@@ -63,41 +108,52 @@ async def get_or_create_customer(
     """
     found = await _find(session, account)
     if found is not None:
-        customer, channel_account = found
+        shopper, row = found
         now = utcnow()
-        if not channel_account.reachable or now - channel_account.last_seen_at > SEEN_GRANULARITY:
-            channel_account.reachable = True
-            channel_account.last_seen_at = now
-        return customer
+        if not row.reachable or now - row.last_seen_at > SEEN_GRANULARITY:
+            await session.execute(
+                update(_accounts)
+                .where(_accounts.c.id == row.account_id)
+                .values(reachable=True, last_seen_at=now)
+            )
+        return shopper
+    shopper = Shopper(
+        0, pick_language(language_code), display_name[:200], state=State.stored_as(None, None)
+    )
     try:
         async with session.begin_nested():
-            customer = Customer(
-                display_name=display_name[:200], language=pick_language(language_code)
+            created = await session.execute(
+                insert(_customers)
+                .values(display_name=shopper.display_name, language=shopper.language)
+                .returning(_customers.c.id)
             )
-            session.add(customer)
-            await session.flush()
-            session.add(
-                ChannelAccount(
-                    customer_id=customer.id,
+            shopper.id = created.scalar_one()
+            await session.execute(
+                insert(_accounts).values(
+                    customer_id=shopper.id,
                     channel=account.channel.value,
                     external_id=account.external_id,
                     username=username,
                 )
             )
-            await session.flush()
     except IntegrityError:  # another request created it first
         found = await _find(session, account)
         assert found is not None
-        customer = found[0]
-    return customer
+        shopper = found[0]
+    return shopper
 
 
-async def set_language(session: AsyncSession, customer_id: int, language: str) -> None:
+async def set_language(session: AsyncSession, shopper: Shopper, language: str) -> None:
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
-    await session.execute(
-        update(Customer).where(Customer.id == customer_id).values(language=language)
-    )
+    await _update(session, shopper, language=language)
+
+
+async def _update(session: AsyncSession, shopper: Shopper, **values: Any) -> None:
+    await session.execute(update(_customers).where(_customers.c.id == shopper.id).values(values))
+    for key, value in values.items():
+        if hasattr(shopper, key):
+            setattr(shopper, key, value)
 
 
 async def mark_unreachable(session: AsyncSession, account: AccountRef) -> None:
@@ -113,19 +169,19 @@ async def mark_unreachable(session: AsyncSession, account: AccountRef) -> None:
 
 
 async def save_contact(
-    session: AsyncSession, customer: Customer, *, name: str, phone: str, address: str | None
+    session: AsyncSession, shopper: Shopper, *, name: str, phone: str, address: str | None
 ) -> None:
     """Keep the checkout contact for next time; only called once the shopper agreed."""
-    customer.personal_data_consent = True
-    customer.name = name
-    customer.phone = phone
+    values: dict[str, Any] = {"personal_data_consent": True, "name": name, "phone": phone}
     if address:
-        customer.address = address
+        values["address"] = address
+    await _update(session, shopper, **values)
 
 
-async def forget_personal_data(session: AsyncSession, customer: Customer) -> None:
-    customer.personal_data_consent = False
-    customer.name = customer.phone = customer.address = None
+async def forget_personal_data(session: AsyncSession, shopper: Shopper) -> None:
+    await _update(
+        session, shopper, personal_data_consent=False, name=None, phone=None, address=None
+    )
 
 
 async def reachable_accounts(

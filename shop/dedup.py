@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.db import insert_on_conflict
 from shop.models import ProcessedUpdate
 from shop.models.types import utcnow
 
@@ -21,10 +20,8 @@ async def first_time(session: AsyncSession, source: str, update_id: str | int) -
     Call inside the transaction that handles the update, so a crash before commit lets the
     redelivered update through again. One INSERT ... ON CONFLICT DO NOTHING, no savepoint.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(ProcessedUpdate)
+        insert_on_conflict(session, ProcessedUpdate.__table__)
         .values(source=source, update_id=str(update_id), received_at=utcnow())
         .on_conflict_do_nothing()
     )

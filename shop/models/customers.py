@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import Base
 from shop.models.types import UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from shop.models.system import ConversationState
 
 
 class Customer(Base):
@@ -31,7 +27,6 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     accounts: Mapped[list[ChannelAccount]] = relationship(back_populates="customer")
-    conversation: Mapped[ConversationState | None] = relationship(lazy="raise", viewonly=True)
 
 
 class ChannelAccount(Base):
