@@ -37,6 +37,7 @@ from shop.models import Variant
 from tests.emulators.telegram import Person, TelegramEmulator
 
 QUIET = 0.05
+PROFILE = os.environ.get("BENCH_PROFILE")  # a path prefix: each bot's cProfile goes there
 
 
 class Timer:
@@ -123,7 +124,11 @@ async def measure(
 ) -> list[Run]:
     """A cold round (reported, not counted), then ``rounds`` measured ones, each reported."""
     (await timed_round(f"{name}, cold", pid, work)).report()
+    if PROFILE:
+        os.kill(pid, signal.SIGUSR1)
     runs = [await timed_round(f"{name} #{n}", pid, work) for n in range(1, rounds + 1)]
+    if PROFILE:
+        os.kill(pid, signal.SIGUSR2)
     for run in runs:
         run.report()
     return runs
@@ -150,13 +155,12 @@ async def bot_process(module: str, emu: TelegramEmulator, token: str, **env: str
         "HTTP_PORT": "0",
         **env,
     }
-    profile = os.environ.get("BENCH_PROFILE")  # a path prefix: the bot's cProfile goes there
-    wrapper = ["-m", "cProfile", "-o", f"{profile}.{module}"] if profile else []
+    command = ["-m", module]
+    if PROFILE:  # profiled while measured only, see measure()
+        command = ["-m", "bench.profiled", module, f"{PROFILE}.{module}"]
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        *wrapper,
-        "-m",
-        module,
+        *command,
         env=environment,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,

@@ -60,9 +60,8 @@ def _pager(page: ProductPage, action: str) -> list[Button]:
 
 @router.action(r"c:(\d{1,9})(?::(\d{1,4}))?")
 async def show_category(ctx: Ctx, category_id: str, page: str = "1") -> Reply:
-    category = await catalog.get_category(ctx.session, int(category_id))
+    category, children = await catalog.open_category(ctx.session, int(category_id))
     back = ctx.button("btn.back", _back_to(category.parent_id))
-    children = await catalog.list_categories(ctx.session, category.id)
     if children:
         rows = [[Button(c.title, action=f"c:{c.id}")] for c in children]
         return ctx.screen(category.title, *rows, [back])

@@ -17,7 +17,7 @@ from handlers.payment import PAYMENT_ACTION, pay
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
 from shop.conversation import save_state
-from shop.customers import get_or_create_customer, pick_language
+from shop.customers import Shopper, get_or_create_customer, pick_language, receive_update
 from shop.dedup import first_time
 from shop.errors import ShopError
 
@@ -62,15 +62,9 @@ class Conversation:
         payment = PAYMENT_ACTION.fullmatch(event.action) if event.kind is EventKind.ACTION else None
         try:
             async with session.begin():
-                if event.update_id and not await first_time(session, source, event.update_id):
-                    return Reply()
-                customer = await get_or_create_customer(
-                    session,
-                    event.account,
-                    display_name=event.display_name,
-                    language_code=event.language_code,
-                    username=event.username,
-                )
+                customer = await self._customer(session, event)
+                if customer is None:
+                    return Reply()  # this update was handled before
                 language, customer_id = customer.language, customer.id
                 if payment is None:
                     ctx = Ctx(session, event, customer, customer.state, self.options)
@@ -96,6 +90,18 @@ class Conversation:
             )
         except ShopError as error:
             return self._refusal(event, language, error)
+
+    @staticmethod
+    async def _customer(session: AsyncSession, event: Event) -> Shopper | None:
+        """Who wrote (created on first contact); None for an update handled before."""
+        profile = {
+            "display_name": event.display_name,
+            "language_code": event.language_code,
+            "username": event.username,
+        }
+        if not event.update_id:  # nothing to de-duplicate by
+            return await get_or_create_customer(session, event.account, **profile)
+        return await receive_update(session, event.update_id, event.account, **profile)
 
     async def _route(self, ctx: Ctx) -> Reply:
         event = ctx.event

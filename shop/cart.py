@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.errors import ShopError
@@ -57,9 +57,13 @@ class CartView:
         return bool(self.items) and all(item.problem is None for item in self.items)
 
 
-async def _sellable_variant(session: AsyncSession, variant_id: int) -> Variant:
+_cart = CartLine.__table__
+
+
+async def _sellable_stock(session: AsyncSession, variant_id: int) -> int:
+    """The stock of a variant a shopper may buy (it and its product and category shown)."""
     query = (
-        select(Variant)
+        select(Variant.stock)
         .join(Product)
         .join(Category)
         .where(
@@ -69,47 +73,50 @@ async def _sellable_variant(session: AsyncSession, variant_id: int) -> Variant:
             Category.hidden.is_(False),
         )
     )
-    variant = (await session.execute(query)).scalar_one_or_none()
-    if variant is None:
+    stock = await session.scalar(query)
+    if stock is None:
         raise ShopError("not_available")
-    return variant
+    return stock
 
 
-async def _line(session: AsyncSession, customer_id: int, variant_id: int) -> CartLine | None:
-    query = select(CartLine).where(
-        CartLine.customer_id == customer_id, CartLine.variant_id == variant_id
-    )
-    return (await session.execute(query)).scalar_one_or_none()
+async def _quantities(session: AsyncSession, customer_id: int) -> dict[int, int]:
+    """The customer's cart as variant id -> quantity."""
+    query = select(_cart.c.variant_id, _cart.c.quantity).where(_cart.c.customer_id == customer_id)
+    return {variant_id: quantity for variant_id, quantity in await session.execute(query)}
 
 
 async def set_quantity(
-    session: AsyncSession, customer_id: int, variant_id: int, quantity: int
+    session: AsyncSession,
+    customer_id: int,
+    variant_id: int,
+    quantity: int,
+    *,
+    lines: dict[int, int] | None = None,
 ) -> int:
-    """Set a line to ``quantity`` (0 removes it); refuse what the shop cannot sell."""
-    line = await _line(session, customer_id, variant_id)
+    """Set a line to ``quantity`` (0 removes it); refuse what the shop cannot sell.
+
+    ``lines``: the cart as the caller already read it (variant id -> quantity).
+    """
+    if lines is None:
+        lines = await _quantities(session, customer_id)
+    line = _cart.c.customer_id == customer_id, _cart.c.variant_id == variant_id
     if quantity <= 0:
-        if line is not None:
-            await session.delete(line)
+        if variant_id in lines:
+            await session.execute(delete(_cart).where(*line))
         return 0
-    variant = await _sellable_variant(session, variant_id)
+    stock = await _sellable_stock(session, variant_id)
     if quantity > MAX_QUANTITY:
         raise ShopError("quantity_limit", limit=MAX_QUANTITY)
-    if quantity > variant.stock:
-        raise ShopError("not_enough_stock", available=variant.stock)
-    if line is None:
-        count = len(
-            (
-                await session.execute(
-                    select(CartLine.id).where(CartLine.customer_id == customer_id)
-                )
-            ).all()
-        )
-        if count >= MAX_LINES:
-            raise ShopError("cart_full", limit=MAX_LINES)
-        session.add(CartLine(customer_id=customer_id, variant_id=variant_id, quantity=quantity))
-    else:
-        line.quantity = quantity
-    await session.flush()
+    if quantity > stock:
+        raise ShopError("not_enough_stock", available=stock)
+    if variant_id in lines:
+        await session.execute(update(_cart).where(*line).values(quantity=quantity))
+        return quantity
+    if len(lines) >= MAX_LINES:
+        raise ShopError("cart_full", limit=MAX_LINES)
+    await session.execute(
+        insert(_cart).values(customer_id=customer_id, variant_id=variant_id, quantity=quantity)
+    )
     return quantity
 
 
@@ -119,19 +126,21 @@ async def add_to_cart(
     """Add ``quantity`` (at least one) of a variant; returns the line's new quantity."""
     if quantity < 1:
         raise ShopError("not_available")
-    line = await _line(session, customer_id, variant_id)
-    current = line.quantity if line is not None else 0
-    return await set_quantity(session, customer_id, variant_id, current + quantity)
+    lines = await _quantities(session, customer_id)
+    current = lines.get(variant_id, 0)
+    return await set_quantity(session, customer_id, variant_id, current + quantity, lines=lines)
 
 
 async def change_quantity(
     session: AsyncSession, customer_id: int, variant_id: int, delta: int
 ) -> int:
     """Increment or decrement a line already in the cart; at zero the line goes."""
-    line = await _line(session, customer_id, variant_id)
-    if line is None:
+    lines = await _quantities(session, customer_id)
+    if variant_id not in lines:
         raise ShopError("not_in_cart")
-    return await set_quantity(session, customer_id, variant_id, line.quantity + delta)
+    return await set_quantity(
+        session, customer_id, variant_id, lines[variant_id] + delta, lines=lines
+    )
 
 
 async def remove_from_cart(session: AsyncSession, customer_id: int, variant_id: int) -> None:

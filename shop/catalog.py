@@ -5,9 +5,11 @@ Every listing is a fixed number of queries whatever its length (no query per row
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -56,6 +58,12 @@ def _summaries() -> Select[tuple[int, str, int | None, int | None]]:
     )
 
 
+def _summary(row: Sequence[Any]) -> ProductSummary:
+    """A ProductSummary from a row that starts with _summaries()' columns."""
+    product_id, title, lowest_price, stock = row[:4]
+    return ProductSummary(product_id, title, lowest_price or 0, (stock or 0) > 0)
+
+
 def _page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
@@ -74,41 +82,49 @@ async def list_categories(
     return [CategoryView(c.id, c.title, c.parent_id) for c in rows]
 
 
-async def get_category(session: AsyncSession, category_id: int) -> CategoryView:
-    category = await session.get(Category, category_id)
-    if category is None or category.hidden:
+async def open_category(
+    session: AsyncSession, category_id: int
+) -> tuple[CategoryView, list[CategoryView]]:
+    """A visible category and its visible subcategories, in one query; else not_available."""
+    query = (
+        select(Category.id, Category.title, Category.parent_id)
+        .where(
+            or_(Category.id == category_id, Category.parent_id == category_id),
+            Category.hidden.is_(False),
+        )
+        .order_by(Category.position, Category.id)
+    )
+    rows = [CategoryView(*row) for row in await session.execute(query)]
+    category = next((row for row in rows if row.id == category_id), None)
+    if category is None:
         raise ShopError("not_available")
-    return CategoryView(category.id, category.title, category.parent_id)
+    return category, [row for row in rows if row.id != category_id]
 
 
 async def list_products(
     session: AsyncSession, category_id: int, page: int = 1, per_page: int = PAGE_SIZE
 ) -> ProductPage:
-    """One page of a category's visible products: in-stock first, then by position."""
-    total = (
-        await session.scalar(
-            select(func.count(func.distinct(Product.id)))
-            .join(Category, Category.id == Product.category_id)
-            .join(Variant, and_(Variant.product_id == Product.id, Variant.hidden.is_(False)))
-            .where(Product.category_id == category_id, *_visible_product())
-        )
-        or 0
-    )
-    pages = _page_count(total, per_page)
-    page = min(max(page, 1), pages)
+    """One page of a category's visible products: in-stock first, then by position.
+
+    The page and the number of products come in one query (a window count); a page past
+    the end, rare, costs a second one for the last page."""
     stock = func.sum(Variant.stock)
     query = (
         _summaries()
+        .add_columns(func.count().over())
         .where(Product.category_id == category_id)
         .order_by((stock > 0).desc(), Product.position, Product.id)
         .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    rows = (await session.execute(query)).all()
-    items = [
-        ProductSummary(pid, title, low or 0, (left or 0) > 0) for pid, title, low, left in rows
-    ]
-    return ProductPage(items, page, pages, total)
+    page = max(page, 1)
+    rows = (await session.execute(query.offset((page - 1) * per_page))).all()
+    if not rows and page > 1:
+        total = (await session.execute(query)).first()
+        pages = _page_count(total[4] if total else 0, per_page)
+        page = min(page, pages)
+        rows = (await session.execute(query.offset((page - 1) * per_page))).all()
+    total = rows[0][4] if rows else 0
+    return ProductPage([_summary(row) for row in rows], page, _page_count(total, per_page), total)
 
 
 async def search_products(
@@ -124,10 +140,7 @@ async def search_products(
     pages = _page_count(len(found), per_page)
     page = min(max(page, 1), pages)
     chunk = found[(page - 1) * per_page : page * per_page]
-    items = [
-        ProductSummary(pid, title, low or 0, (left or 0) > 0) for pid, title, low, left in chunk
-    ]
-    return ProductPage(items, page, pages, len(found))
+    return ProductPage([_summary(row) for row in chunk], page, pages, len(found))
 
 
 async def get_product(session: AsyncSession, product_id: int) -> Product:

@@ -6,13 +6,26 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Row,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State
-from shop.models import ChannelAccount, ConversationState, Customer
+from shop.db import insert_on_conflict
+from shop.dedup import first_time
+from shop.models import ChannelAccount, ConversationState, Customer, ProcessedUpdate
 from shop.models.types import utcnow
 
 LANGUAGES = ("ru", "en")
@@ -70,13 +83,8 @@ _FIND = (
 )
 
 
-async def _find(session: AsyncSession, account: AccountRef) -> tuple[Shopper, Row[Any]] | None:
-    """The shopper and their account row, in one query."""
-    params = {"channel": account.channel.value, "external_id": account.external_id}
-    row = (await session.execute(_FIND, params)).first()
-    if row is None:
-        return None
-    shopper = Shopper(
+def _shopper(row: Row[Any]) -> Shopper:
+    return Shopper(
         row.id,
         row.language,
         row.display_name,
@@ -85,12 +93,41 @@ async def _find(session: AsyncSession, account: AccountRef) -> tuple[Shopper, Ro
         row.address,
         State.stored_as(row.step, row.data),  # no row yet: the empty state
     )
-    return shopper, row
+
+
+def _receive() -> Select[Any]:
+    """The update id's INSERT ... ON CONFLICT DO NOTHING and the lookup, in one statement:
+    ``fresh`` counts the rows inserted (0: seen before); the sender's columns are NULL when
+    the account is new."""
+    updates = ProcessedUpdate.__table__
+    fresh = (
+        postgresql_insert(updates)
+        .values(
+            source=bindparam("source"),
+            update_id=bindparam("update_id"),
+            received_at=bindparam("received_at"),
+        )
+        .on_conflict_do_nothing()
+        .returning(updates.c.update_id)
+        .cte("fresh")
+    )
+    found = _FIND.subquery("found")
+    one = select(literal_column("1").label("one")).subquery("one")
+    inserted = select(func.count()).select_from(fresh).scalar_subquery().label("fresh")
+    return select(inserted, found).select_from(one.outerjoin(found, true()))
+
+
+_RECEIVE = _receive()
+
+
+async def _find(session: AsyncSession, account: AccountRef) -> Row[Any] | None:
+    params = {"channel": account.channel.value, "external_id": account.external_id}
+    return (await session.execute(_FIND, params)).first()
 
 
 async def find_customer(session: AsyncSession, account: AccountRef) -> Shopper | None:
-    found = await _find(session, account)
-    return found[0] if found else None
+    row = await _find(session, account)
+    return _shopper(row) if row else None
 
 
 async def get_or_create_customer(
@@ -106,41 +143,96 @@ async def get_or_create_customer(
     Writing from an account also marks it reachable and recently used (at most one UPDATE
     per few minutes, so reading the catalog does not write on every click).
     """
-    found = await _find(session, account)
-    if found is not None:
-        shopper, row = found
-        now = utcnow()
-        if not row.reachable or now - row.last_seen_at > SEEN_GRANULARITY:
-            await session.execute(
-                update(_accounts)
-                .where(_accounts.c.id == row.account_id)
-                .values(reachable=True, last_seen_at=now)
-            )
-        return shopper
-    shopper = Shopper(
-        0, pick_language(language_code), display_name[:200], state=State.stored_as(None, None)
+    row = await _find(session, account)
+    if row is not None:
+        return await _seen(session, row)
+    return await _create(session, account, display_name, language_code, username)
+
+
+async def receive_update(
+    session: AsyncSession,
+    update_id: str | int,
+    account: AccountRef,
+    *,
+    display_name: str = "",
+    language_code: str | None = None,
+    username: str | None = None,
+) -> Shopper | None:
+    """Record an update's id and find (or create) its sender; None if it was seen before.
+
+    Both in the handling transaction, so a crash before commit lets the redelivered update
+    through again. On PostgreSQL the id's INSERT rides in the same statement as the lookup
+    (a data-modifying CTE): every update saves a round trip.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        if not await first_time(session, account.channel.value, update_id):
+            return None
+        return await get_or_create_customer(
+            session,
+            account,
+            display_name=display_name,
+            language_code=language_code,
+            username=username,
+        )
+    params = {
+        "source": account.channel.value,
+        "update_id": str(update_id),
+        "received_at": utcnow(),
+        "channel": account.channel.value,
+        "external_id": account.external_id,
+    }
+    row = (await session.execute(_RECEIVE, params)).one()
+    if not row.fresh:
+        return None
+    if row.id is not None:
+        return await _seen(session, row)
+    return await _create(session, account, display_name, language_code, username)
+
+
+async def _seen(session: AsyncSession, row: Row[Any]) -> Shopper:
+    now = utcnow()
+    if not row.reachable or now - row.last_seen_at > SEEN_GRANULARITY:
+        await session.execute(
+            update(_accounts)
+            .where(_accounts.c.id == row.account_id)
+            .values(reachable=True, last_seen_at=now)
+        )
+    return _shopper(row)
+
+
+async def _create(
+    session: AsyncSession,
+    account: AccountRef,
+    display_name: str,
+    language_code: str | None,
+    username: str | None,
+) -> Shopper:
+    """A new customer and their account. Two first messages at once: the account's unique
+    key picks one; the other's customer row goes and it reads the winner's."""
+    language = pick_language(language_code)
+    created = await session.execute(
+        insert(_customers)
+        .values(display_name=display_name[:200], language=language)
+        .returning(_customers.c.id)
     )
-    try:
-        async with session.begin_nested():
-            created = await session.execute(
-                insert(_customers)
-                .values(display_name=shopper.display_name, language=shopper.language)
-                .returning(_customers.c.id)
-            )
-            shopper.id = created.scalar_one()
-            await session.execute(
-                insert(_accounts).values(
-                    customer_id=shopper.id,
-                    channel=account.channel.value,
-                    external_id=account.external_id,
-                    username=username,
-                )
-            )
-    except IntegrityError:  # another request created it first
-        found = await _find(session, account)
-        assert found is not None
-        shopper = found[0]
-    return shopper
+    customer_id = created.scalar_one()
+    claimed = await session.execute(
+        insert_on_conflict(session, _accounts)
+        .values(
+            customer_id=customer_id,
+            channel=account.channel.value,
+            external_id=account.external_id,
+            username=username,
+        )
+        .on_conflict_do_nothing()
+        .returning(_accounts.c.id)
+    )
+    if claimed.first() is None:
+        await session.execute(delete(_customers).where(_customers.c.id == customer_id))
+        row = await _find(session, account)
+        assert row is not None
+        return _shopper(row)
+    return Shopper(customer_id, language, display_name[:200], state=State.stored_as(None, None))
 
 
 async def set_language(session: AsyncSession, shopper: Shopper, language: str) -> None:

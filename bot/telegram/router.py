@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.telegram.events import callback_event, message_event
@@ -54,19 +54,31 @@ async def button_press_handler(
     conversation: Conversation,
     renderer: TelegramRenderer,
 ) -> None:
-    """Answer the press at once (with the toast when the conversation is quick), then render."""
+    """Answer the press (with the toast when the conversation is quick, else at once, bare)
+    and render the reply; the answer and the new screen travel side by side."""
     handling = asyncio.ensure_future(
         conversation.handle(callback_event(query, event_update.update_id))
     )
     done, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
     if not done:
-        await query.answer()
+        await _answer(query)
     reply = await handling
-    if done:
-        await query.answer((reply.toast or "")[:TOAST_LIMIT] or None)
     origin = query.message if isinstance(query.message, Message) else None
     chat_id = origin.chat.id if origin is not None else query.from_user.id
-    await _show(renderer, chat_id, reply, origin, query.from_user.id)
+    showing = _show(renderer, chat_id, reply, origin, query.from_user.id)
+    if done:
+        await asyncio.gather(_answer(query, (reply.toast or "")[:TOAST_LIMIT] or None), showing)
+    else:
+        await showing
+
+
+async def _answer(query: CallbackQuery, toast: str | None = None) -> None:
+    """A press Telegram no longer knows (too old, say after a restart) needs no answer; the
+    screen is still drawn."""
+    try:
+        await query.answer(toast)
+    except TelegramBadRequest as error:
+        log.info("could not answer a button press: %s", error.message)
 
 
 def make_router() -> Router:
