@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.errors import ShopError
@@ -60,20 +60,25 @@ class CartView:
 _cart = CartLine.__table__
 
 
+_SELLABLE_STOCK = (
+    select(Variant.stock)
+    .join(Product)
+    .join(Category)
+    .where(
+        Variant.id == bindparam("variant_id"),
+        Variant.hidden.is_(False),
+        Product.hidden.is_(False),
+        Category.hidden.is_(False),
+    )
+)
+_QUANTITIES = select(_cart.c.variant_id, _cart.c.quantity).where(
+    _cart.c.customer_id == bindparam("customer_id")
+)
+
+
 async def _sellable_stock(session: AsyncSession, variant_id: int) -> int:
     """The stock of a variant a shopper may buy (it and its product and category shown)."""
-    query = (
-        select(Variant.stock)
-        .join(Product)
-        .join(Category)
-        .where(
-            Variant.id == variant_id,
-            Variant.hidden.is_(False),
-            Product.hidden.is_(False),
-            Category.hidden.is_(False),
-        )
-    )
-    stock = await session.scalar(query)
+    stock = await session.scalar(_SELLABLE_STOCK, {"variant_id": variant_id})
     if stock is None:
         raise ShopError("not_available")
     return stock
@@ -81,8 +86,8 @@ async def _sellable_stock(session: AsyncSession, variant_id: int) -> int:
 
 async def _quantities(session: AsyncSession, customer_id: int) -> dict[int, int]:
     """The customer's cart as variant id -> quantity."""
-    query = select(_cart.c.variant_id, _cart.c.quantity).where(_cart.c.customer_id == customer_id)
-    return {variant_id: quantity for variant_id, quantity in await session.execute(query)}
+    rows = await session.execute(_QUANTITIES, {"customer_id": customer_id})
+    return {variant_id: quantity for variant_id, quantity in rows}
 
 
 async def set_quantity(
@@ -155,28 +160,30 @@ async def clear_cart(session: AsyncSession, customer_id: int) -> None:
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
 
 
+_CART = (
+    select(
+        CartLine.variant_id,
+        CartLine.quantity,
+        Variant.product_id,
+        Product.title,
+        Variant.size,
+        Variant.colour,
+        Variant.price,
+        Variant.stock,
+        Variant.hidden | Product.hidden | Category.hidden,
+    )
+    .join(Variant, Variant.id == CartLine.variant_id)
+    .join(Product, Product.id == Variant.product_id)
+    .join(Category, Category.id == Product.category_id)
+    .where(CartLine.customer_id == bindparam("customer_id"))
+    .order_by(CartLine.id)
+)
+
+
 async def get_cart(session: AsyncSession, customer_id: int) -> CartView:
     """Every line with today's price and whether it can still be ordered: one plain query
     (the cart is on the hot path of both browsing and checkout)."""
-    query = (
-        select(
-            CartLine.variant_id,
-            CartLine.quantity,
-            Variant.product_id,
-            Product.title,
-            Variant.size,
-            Variant.colour,
-            Variant.price,
-            Variant.stock,
-            Variant.hidden | Product.hidden | Category.hidden,
-        )
-        .join(Variant, Variant.id == CartLine.variant_id)
-        .join(Product, Product.id == Variant.product_id)
-        .join(Category, Category.id == Product.category_id)
-        .where(CartLine.customer_id == customer_id)
-        .order_by(CartLine.id)
-    )
-    rows = await session.execute(query)
+    rows = await session.execute(_CART, {"customer_id": customer_id})
     return CartView(
         [
             CartItem(
@@ -195,7 +202,4 @@ async def get_cart(session: AsyncSession, customer_id: int) -> CartView:
 
 
 async def cart_count(session: AsyncSession, customer_id: int) -> int:
-    lines = await session.execute(
-        select(CartLine.quantity).where(CartLine.customer_id == customer_id)
-    )
-    return sum(quantity for (quantity,) in lines)
+    return sum((await _quantities(session, customer_id)).values())

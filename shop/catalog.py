@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -82,23 +82,37 @@ async def list_categories(
     return [CategoryView(c.id, c.title, c.parent_id) for c in rows]
 
 
+_wanted = bindparam("category_id")
+_CATEGORY_AND_CHILDREN = (
+    select(Category.id, Category.title, Category.parent_id)
+    .where(
+        or_(Category.id == _wanted, Category.parent_id == _wanted),
+        Category.hidden.is_(False),
+    )
+    .order_by(Category.position, Category.id)
+)
+
+
 async def open_category(
     session: AsyncSession, category_id: int
 ) -> tuple[CategoryView, list[CategoryView]]:
     """A visible category and its visible subcategories, in one query; else not_available."""
-    query = (
-        select(Category.id, Category.title, Category.parent_id)
-        .where(
-            or_(Category.id == category_id, Category.parent_id == category_id),
-            Category.hidden.is_(False),
-        )
-        .order_by(Category.position, Category.id)
-    )
-    rows = [CategoryView(*row) for row in await session.execute(query)]
+    found = await session.execute(_CATEGORY_AND_CHILDREN, {"category_id": category_id})
+    rows = [CategoryView(*row) for row in found]
     category = next((row for row in rows if row.id == category_id), None)
     if category is None:
         raise ShopError("not_available")
     return category, [row for row in rows if row.id != category_id]
+
+
+_PRODUCTS = (
+    _summaries()
+    .add_columns(func.count().over())
+    .where(Product.category_id == bindparam("category_id"))
+    .order_by((func.sum(Variant.stock) > 0).desc(), Product.position, Product.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 
 
 async def list_products(
@@ -108,21 +122,15 @@ async def list_products(
 
     The page and the number of products come in one query (a window count); a page past
     the end, rare, costs a second one for the last page."""
-    stock = func.sum(Variant.stock)
-    query = (
-        _summaries()
-        .add_columns(func.count().over())
-        .where(Product.category_id == category_id)
-        .order_by((stock > 0).desc(), Product.position, Product.id)
-        .limit(per_page)
-    )
+    params = {"category_id": category_id, "limit": per_page}
     page = max(page, 1)
-    rows = (await session.execute(query.offset((page - 1) * per_page))).all()
+    found = await session.execute(_PRODUCTS, {**params, "offset": (page - 1) * per_page})
+    rows = found.all()
     if not rows and page > 1:
-        total = (await session.execute(query)).first()
-        pages = _page_count(total[4] if total else 0, per_page)
-        page = min(page, pages)
-        rows = (await session.execute(query.offset((page - 1) * per_page))).all()
+        first = (await session.execute(_PRODUCTS, {**params, "offset": 0})).first()
+        page = min(page, _page_count(first[4] if first else 0, per_page))
+        found = await session.execute(_PRODUCTS, {**params, "offset": (page - 1) * per_page})
+        rows = found.all()
     total = rows[0][4] if rows else 0
     return ProductPage([_summary(row) for row in rows], page, _page_count(total, per_page), total)
 
@@ -143,18 +151,18 @@ async def search_products(
     return ProductPage([_summary(row) for row in chunk], page, pages, len(found))
 
 
+_PRODUCT = (
+    select(Product)
+    .join(Category, Category.id == Product.category_id)
+    .where(Product.id == bindparam("product_id"), *_visible_product())
+    .options(joinedload(Product.variants), joinedload(Product.photos).defer(ProductPhoto.data))
+)
+
+
 async def get_product(session: AsyncSession, product_id: int) -> Product:
     """A visible product with its visible variants and photos loaded; else not_available."""
-    query = (
-        select(Product)
-        .join(Category, Category.id == Product.category_id)
-        .where(Product.id == product_id, *_visible_product())
-        .options(
-            joinedload(Product.variants),
-            joinedload(Product.photos).defer(ProductPhoto.data),
-        )
-    )
-    product = (await session.execute(query)).unique().scalar_one_or_none()
+    found = await session.execute(_PRODUCT, {"product_id": product_id})
+    product = found.unique().scalar_one_or_none()
     if product is None or not visible_variants(product):
         raise ShopError("not_available")
     return product

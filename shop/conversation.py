@@ -6,10 +6,10 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.db import insert_on_conflict
+from shop.db import CONFLICT_INSERTS
 from shop.models import ConversationState
 from shop.models.types import utcnow
 
@@ -40,13 +40,26 @@ async def load_state(session: AsyncSession, customer_id: int) -> State:
     return State.stored_as(None, None) if row is None else State.stored_as(row.step, row.data)
 
 
+def _save_statement(insert: Any) -> Any:
+    statement = insert(_states).values(
+        customer_id=bindparam("customer_id"),
+        step=bindparam("step"),
+        data=bindparam("data"),
+        updated_at=bindparam("updated_at"),
+    )
+    changed = {name: statement.excluded[name] for name in ("step", "data", "updated_at")}
+    return statement.on_conflict_do_update(index_elements=[_states.c.customer_id], set_=changed)
+
+
+_SAVE = {dialect: _save_statement(insert) for dialect, insert in CONFLICT_INSERTS.items()}
+
+
 async def save_state(session: AsyncSession, customer_id: int, state: State) -> None:
     """Write the state back (one upsert), only when the conversation changed it."""
     if not state.changed:
         return
     values = {"step": state.step, "data": state.data, "updated_at": utcnow()}
-    statement = insert_on_conflict(session, _states).values(customer_id=customer_id, **values)
     await session.execute(
-        statement.on_conflict_do_update(index_elements=[_states.c.customer_id], set_=values)
+        _SAVE[session.get_bind().dialect.name], {"customer_id": customer_id, **values}
     )
     state.stored = (state.step, copy.deepcopy(state.data))

@@ -75,12 +75,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+# INSERT constructs that take ON CONFLICT clauses (PostgreSQL's and SQLite's spell them alike).
+CONFLICT_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
 def insert_on_conflict(session: AsyncSession, table: Table) -> Any:
-    """An INSERT into ``table`` that can take ON CONFLICT clauses, for the session's database
-    (PostgreSQL's and SQLite's spell them the same)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table)
-    return sqlite_insert(table)
+    """An INSERT into ``table`` that can take ON CONFLICT clauses, for the session's database."""
+    return CONFLICT_INSERTS[session.get_bind().dialect.name](table)
 
 
 def create_session_factory(

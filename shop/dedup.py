@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.db import insert_on_conflict
+from shop.db import CONFLICT_INSERTS
 from shop.models import ProcessedUpdate
 from shop.models.types import utcnow
 
 KEEP_FOR = timedelta(days=2)
+
+
+_RECORD = {
+    dialect: insert(ProcessedUpdate.__table__)
+    .values(
+        source=bindparam("source"),
+        update_id=bindparam("update_id"),
+        received_at=bindparam("received_at"),
+    )
+    .on_conflict_do_nothing()
+    for dialect, insert in CONFLICT_INSERTS.items()
+}
 
 
 async def first_time(session: AsyncSession, source: str, update_id: str | int) -> bool:
@@ -20,12 +32,10 @@ async def first_time(session: AsyncSession, source: str, update_id: str | int) -
     Call inside the transaction that handles the update, so a crash before commit lets the
     redelivered update through again. One INSERT ... ON CONFLICT DO NOTHING, no savepoint.
     """
-    statement = (
-        insert_on_conflict(session, ProcessedUpdate.__table__)
-        .values(source=source, update_id=str(update_id), received_at=utcnow())
-        .on_conflict_do_nothing()
+    result = await session.execute(
+        _RECORD[session.get_bind().dialect.name],
+        {"source": source, "update_id": str(update_id), "received_at": utcnow()},
     )
-    result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
