@@ -13,6 +13,8 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # aiogram logs every handled update at INFO: a line per click is noise at a shop's volume.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except ConfigError as error:
