@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shop import outbox
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State, load_state, save_state
-from shop.customers import get_or_create_customer
+from shop.customers import get_or_create_customer, receive_update
 from shop.dedup import first_time
-from shop.models import ChannelAccount, OutboxMessage, OutboxStatus
+from shop.models import ChannelAccount, Customer, OutboxMessage, OutboxStatus
 from shop.models.types import utcnow
 from tests.core.helpers import new_customer
 
@@ -64,6 +64,31 @@ async def test_an_update_is_handled_once(sessions):
         assert await first_time(session, "vk", 42)
 
 
+async def test_an_update_and_its_sender_are_received_once(sessions):
+    account = AccountRef(Channel.TELEGRAM, 9)
+    async with sessions() as session, session.begin():
+        first = await receive_update(session, 100, account, display_name="Ира", language_code="en")
+        again = await receive_update(session, 100, account)
+        later = await receive_update(session, 101, account)
+    assert first is not None and again is None and later is not None
+    assert (later.id, later.language, later.display_name) == (first.id, "en", "Ира")
+
+
+async def test_a_new_account_writing_twice_at_once_becomes_one_customer(sessions):
+    account = AccountRef(Channel.VK, 77)
+
+    async def receive(update_id: int) -> int:
+        async with sessions() as session, session.begin():
+            shopper = await receive_update(session, update_id, account)
+            assert shopper is not None
+            return shopper.id
+
+    ids = await asyncio.gather(*(receive(n) for n in range(10)))
+    async with sessions() as session:
+        customers = await session.scalar(select(func.count()).select_from(Customer))
+    assert len(set(ids)) == 1 and customers == 1
+
+
 async def test_a_rolled_back_update_can_come_again(sessions):
     async with sessions() as session, session.begin():
         assert await first_time(session, "telegram", 7)
@@ -104,3 +129,13 @@ async def test_conversation_state_survives_a_new_session(sessions):
     async with sessions() as session:
         state = await load_state(session, customer)
     assert (state.step, state.data) == ("checkout:phone", {"name": "Алиса"})
+    state.step, state.data["phone"] = "checkout:delivery", "+79001234567"
+    async with sessions() as session, session.begin():
+        await save_state(session, customer, state)
+    async with sessions() as session:
+        again = await load_state(session, customer)
+    assert (again.step, again.data["phone"], again.changed) == (
+        "checkout:delivery",
+        "+79001234567",
+        False,
+    )
