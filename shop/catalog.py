@@ -68,28 +68,29 @@ def _page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
+_CATEGORIES = (
+    select(Category.id, Category.title, Category.parent_id)
+    .where(Category.hidden.is_(False))
+    .order_by(Category.position, Category.id)
+)
+_TOP_CATEGORIES = _CATEGORIES.where(Category.parent_id.is_(None))
+_SUBCATEGORIES = _CATEGORIES.where(Category.parent_id == bindparam("parent_id"))
+
+
 async def list_categories(
     session: AsyncSession, parent_id: int | None = None
 ) -> list[CategoryView]:
     """Visible subcategories of ``parent_id`` (the top level when None)."""
-    parent = Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
-    query = (
-        select(Category)
-        .where(parent, Category.hidden.is_(False))
-        .order_by(Category.position, Category.id)
-    )
-    rows = (await session.execute(query)).scalars()
-    return [CategoryView(c.id, c.title, c.parent_id) for c in rows]
+    if parent_id is None:
+        rows = await session.execute(_TOP_CATEGORIES)
+    else:
+        rows = await session.execute(_SUBCATEGORIES, {"parent_id": parent_id})
+    return [CategoryView(*row) for row in rows]
 
 
 _wanted = bindparam("category_id")
-_CATEGORY_AND_CHILDREN = (
-    select(Category.id, Category.title, Category.parent_id)
-    .where(
-        or_(Category.id == _wanted, Category.parent_id == _wanted),
-        Category.hidden.is_(False),
-    )
-    .order_by(Category.position, Category.id)
+_CATEGORY_AND_CHILDREN = _CATEGORIES.where(
+    or_(Category.id == _wanted, Category.parent_id == _wanted)
 )
 
 
