@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State
-from shop.db import insert_on_conflict
+from shop.db import CONFLICT_INSERTS
 from shop.dedup import first_time
 from shop.models import ChannelAccount, ConversationState, Customer, ProcessedUpdate
 from shop.models.types import utcnow
@@ -200,6 +200,25 @@ async def _seen(session: AsyncSession, row: Row[Any]) -> Shopper:
     return _shopper(row)
 
 
+_NEW_CUSTOMER = (
+    insert(_customers)
+    .values(display_name=bindparam("display_name"), language=bindparam("language"))
+    .returning(_customers.c.id)
+)
+_NEW_ACCOUNT = {
+    dialect: insert_into(_accounts)
+    .values(
+        customer_id=bindparam("customer_id"),
+        channel=bindparam("channel"),
+        external_id=bindparam("external_id"),
+        username=bindparam("username"),
+    )
+    .on_conflict_do_nothing()
+    .returning(_accounts.c.id)
+    for dialect, insert_into in CONFLICT_INSERTS.items()
+}
+
+
 async def _create(
     session: AsyncSession,
     account: AccountRef,
@@ -211,21 +230,17 @@ async def _create(
     key picks one; the other's customer row goes and it reads the winner's."""
     language = pick_language(language_code)
     created = await session.execute(
-        insert(_customers)
-        .values(display_name=display_name[:200], language=language)
-        .returning(_customers.c.id)
+        _NEW_CUSTOMER, {"display_name": display_name[:200], "language": language}
     )
     customer_id = created.scalar_one()
     claimed = await session.execute(
-        insert_on_conflict(session, _accounts)
-        .values(
-            customer_id=customer_id,
-            channel=account.channel.value,
-            external_id=account.external_id,
-            username=username,
-        )
-        .on_conflict_do_nothing()
-        .returning(_accounts.c.id)
+        _NEW_ACCOUNT[session.get_bind().dialect.name],
+        {
+            "customer_id": customer_id,
+            "channel": account.channel.value,
+            "external_id": account.external_id,
+            "username": username,
+        },
     )
     if claimed.first() is None:
         await session.execute(delete(_customers).where(_customers.c.id == customer_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import MetaData, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -82,11 +82,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 # INSERT constructs that take ON CONFLICT clauses (PostgreSQL's and SQLite's spell them alike).
 CONFLICT_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
-
-
-def insert_on_conflict(session: AsyncSession, table: Table) -> Any:
-    """An INSERT into ``table`` that can take ON CONFLICT clauses, for the session's database."""
-    return CONFLICT_INSERTS[session.get_bind().dialect.name](table)
 
 
 def create_session_factory(
