@@ -12,6 +12,11 @@ the bot's reaction settled, less the emulator's quiet period) and the ratio shop
 connections opened, statements prepared, caches filled, as in a shop that has been running),
 then ``--rounds`` measured ones; the shop's figure is all its measured rounds together, the
 echo's is its best round.
+
+Every shopper waits for the bot's reaction (and the quiet period) before acting again, so the
+N shoppers' updates arrive together and the bot serves them one after another: a round lasts
+about N x (bot CPU per update) + the quiet period. The bot's CPU per update is the figure to
+watch; BENCH_PROFILE=prefix writes each bot's cProfile of the measured rounds to prefix.MODULE.
 """
 
 from __future__ import annotations
@@ -88,7 +93,7 @@ class Run:
     elapsed: float
     bot_cpu: float
     latencies: list[float]
-    emulator_cpu: float = 0.0
+    emulator_cpu: float = 0.0  # this process: the emulator and the shoppers driving it
 
     @property
     def rate(self) -> float:
@@ -106,7 +111,7 @@ class Run:
             f"{self.name:24} {self.updates:5} updates in {self.elapsed:6.2f} s: "
             f"{self.rate:6.1f} updates/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
             f"bot CPU {self.cpu_per_update * 1000:5.2f} ms/update, "
-            f"emulator CPU {self.emulator_cpu / self.updates * 1000:5.2f} ms/update"
+            f"emulator+shoppers CPU {self.emulator_cpu / self.updates * 1000:5.2f} ms/update"
         )
 
 
