@@ -95,3 +95,11 @@ async def test_start_spam_is_answered_without_piling_state(shop):
         await alice.send("/start")
     assert len([m for m in alice.messages if m.from_bot]) == 10
     assert await _counts(shop) == (0, 0, (await _counts(shop))[2])
+
+
+async def test_a_press_too_old_to_answer_still_draws_its_screen(shop):
+    alice = shop.user()
+    await alice.send("/start")
+    shop.emu.config.callback_timeout = 0.0  # every answer is late, as after an outage
+    await alice.press("Каталог")
+    assert seen(alice.screen.text) == "Каталог. Выберите раздел:"
