@@ -44,8 +44,12 @@ class Ctx:
     session: AsyncSession
     event: Event
     customer: Shopper
-    state: State
     options: Options = field(default_factory=Options)
+
+    @property
+    def state(self) -> State:
+        """The customer's conversation state, saved when the update's handling ends."""
+        return self.customer.state
 
     @property
     def lang(self) -> str:

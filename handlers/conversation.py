@@ -67,7 +67,7 @@ class Conversation:
                     return Reply()  # this update was handled before
                 language, customer_id = customer.language, customer.id
                 if payment is None:
-                    ctx = Ctx(session, event, customer, customer.state, self.options)
+                    ctx = Ctx(session, event, customer, self.options)
                     reply = await self._route(ctx)
                     await save_state(session, customer.id, ctx.state)
                     return reply

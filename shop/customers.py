@@ -18,13 +18,12 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State
 from shop.db import CONFLICT_INSERTS
-from shop.dedup import first_time
+from shop.dedup import RECORD, first_time
 from shop.models import ChannelAccount, ConversationState, Customer, ProcessedUpdate
 from shop.models.types import utcnow
 
@@ -99,18 +98,7 @@ def _receive() -> Select[Any]:
     """The update id's INSERT ... ON CONFLICT DO NOTHING and the lookup, in one statement:
     ``fresh`` counts the rows inserted (0: seen before); the sender's columns are NULL when
     the account is new."""
-    updates = ProcessedUpdate.__table__
-    fresh = (
-        postgresql_insert(updates)
-        .values(
-            source=bindparam("source"),
-            update_id=bindparam("update_id"),
-            received_at=bindparam("received_at"),
-        )
-        .on_conflict_do_nothing()
-        .returning(updates.c.update_id)
-        .cte("fresh")
-    )
+    fresh = RECORD["postgresql"].returning(ProcessedUpdate.update_id).cte("fresh")
     found = _FIND.subquery("found")
     one = select(literal_column("1").label("one")).subquery("one")
     inserted = select(func.count()).select_from(fresh).scalar_subquery().label("fresh")

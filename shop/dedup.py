@@ -14,7 +14,9 @@ from shop.models.types import utcnow
 KEEP_FOR = timedelta(days=2)
 
 
-_RECORD = {
+# Per dialect: record an update id unless it is there (PostgreSQL's also rides in the
+# sender lookup, see shop.customers.receive_update).
+RECORD = {
     dialect: insert(ProcessedUpdate.__table__)
     .values(
         source=bindparam("source"),
@@ -33,7 +35,7 @@ async def first_time(session: AsyncSession, source: str, update_id: str | int) -
     redelivered update through again. One INSERT ... ON CONFLICT DO NOTHING, no savepoint.
     """
     result = await session.execute(
-        _RECORD[session.get_bind().dialect.name],
+        RECORD[session.get_bind().dialect.name],
         {"source": source, "update_id": str(update_id), "received_at": utcnow()},
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
