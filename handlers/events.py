@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from shop.accounts import AccountRef
+
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _join_pair(pair: re.Match[str]) -> str:
+    high, low = (ord(unit) for unit in pair.group())
+    return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+
+
+def clean_text(value: str) -> str:
+    """``value`` without NUL characters and lone surrogates, which no database stores.
+
+    PostgreSQL refuses a NUL in text and JSON, and neither database (nor UTF-8) can hold a
+    lone surrogate; a surrogate pair left by a UTF-16 decoder becomes its one character.
+    """
+    if not _UNSTORABLE.search(value):
+        return value
+    return _UNSTORABLE.sub("", _SURROGATE_PAIR.sub(_join_pair, value))
+
+
+_PERSON_WRITTEN = (
+    "update_id",
+    "text",
+    "command",
+    "action",
+    "phone",
+    "display_name",
+    "username",
+    "language_code",
+)
+"""Every string field of an Event: they come from the person or their client, untrusted."""
 
 
 class EventKind(StrEnum):
@@ -18,6 +51,8 @@ class EventKind(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
+    """One update as the conversation sees it; every string in it can be stored as it is."""
+
     account: AccountRef
     kind: EventKind
     update_id: str = ""
@@ -28,3 +63,13 @@ class Event:
     display_name: str = ""
     username: str | None = None
     language_code: str | None = None
+
+    def __post_init__(self) -> None:
+        # Cleaned once here, so no adapter can let a NUL reach the database.
+        for name in _PERSON_WRITTEN:
+            value = getattr(self, name)
+            if value:
+                cleaned = clean_text(value)
+                if cleaned is not value:
+                    object.__setattr__(self, name, cleaned)
+

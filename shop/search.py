@@ -17,6 +17,8 @@ SEARCH_OBJECTS = ("product_fts", "ix_products_search")
 MAX_TERMS = 8
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-яё]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL and surrogates: never in a stored title, and dropped rather than splitting a word."""
 
 
 def _yo(column: str) -> str:
@@ -66,7 +68,8 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
 def search_terms(query: str) -> list[str]:
     """Stemmed, lower-cased prefixes of the query's words (at most MAX_TERMS)."""
     terms: list[str] = []
-    for word in _WORD.findall(query.lower().replace("ё", "е"))[:MAX_TERMS]:
+    query = _UNSTORABLE.sub("", query).lower().replace("ё", "е")
+    for word in _WORD.findall(query)[:MAX_TERMS]:
         language = "russian" if _CYRILLIC.search(word) else "english"
         stem = _stemmer(language).stemWord(word) if len(word) > 3 else word
         terms.append(stem or word)
