@@ -72,4 +72,3 @@ class Event:
                 cleaned = clean_text(value)
                 if cleaned is not value:
                     object.__setattr__(self, name, cleaned)
-
