@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.delivery import OutboxDelivery, Sender
 from bot.http import create_web_app
+from bot.inbox import InboxWorker
 from bot.jobs import standard_jobs
 from bot.migrate import upgrade_database
 from handlers.context import Options
@@ -43,6 +44,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     web_app: web.Application
+    worker: InboxWorker
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     base_url: str = ""
@@ -54,6 +56,7 @@ class Runtime:
             await self.telegram.stop()
         if self.vk is not None:
             await self.vk.stop()
+        await self.worker.close()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -101,7 +104,11 @@ def _yookassa(settings: Settings, runtime: Runtime, jobs: list[Awaitable[None]])
         vat_code=settings.yookassa_vat_code,
     )
     add_yookassa_routes(
-        runtime.web_app, runtime.sessions, gateway, check_ip=settings.yookassa_check_ip
+        runtime.web_app,
+        runtime.sessions,
+        gateway,
+        runtime.worker,
+        check_ip=settings.yookassa_check_ip,
     )
     jobs.append(payment_polling_job(runtime.sessions, gateway, webhook_mode=settings.webhook_mode))
     return gateway
@@ -119,6 +126,7 @@ def _telegram(settings: Settings, runtime: Runtime, conversation: Conversation) 
         make_bot(settings.telegram_bot_token, settings.telegram_api_server),
         conversation,
         runtime.sessions,
+        runtime.worker,
         webhook_url=settings.public_base_url,
         webhook_secret=settings.telegram_webhook_secret,
         provider_token=settings.telegram_payments_provider_token,
@@ -139,6 +147,7 @@ def _vk(settings: Settings, runtime: Runtime, conversation: Conversation) -> Sen
         make_vk_api(settings.vk_group_token, settings.vk_group_id, settings.vk_api_url),
         conversation,
         runtime.sessions,
+        runtime.worker,
         group_id=settings.vk_group_id,
         callback_url=settings.public_base_url,
         callback_secret=settings.vk_callback_secret,
@@ -158,12 +167,12 @@ async def start(settings: Settings) -> Runtime:
             if await load_demo_catalog(session):
                 log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
 
-    runtime = Runtime(settings, engine, sessions, create_web_app(engine))
+    runtime = Runtime(settings, engine, sessions, create_web_app(engine), InboxWorker(sessions))
     options = Options(
         reservation_minutes=settings.reservation_minutes,
         vat_code=settings.yookassa_vat_code,
     )
-    background: list[Awaitable[None]] = [*standard_jobs(sessions)]
+    background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
     if settings.yookassa_enabled:
         options.gateway = _yookassa(settings, runtime, background)
     conversation = Conversation(sessions, options)

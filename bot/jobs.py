@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shop.dedup import forget_old
+from shop.inbox import forget_old
 from shop.reservations import expire_unpaid_orders
 
 log = logging.getLogger(__name__)
@@ -38,5 +38,5 @@ def standard_jobs(sessions: async_sessionmaker[AsyncSession]) -> list[Awaitable[
 
     return [
         every(60, expire, "reservation expiry"),
-        every(3600, forget_updates, "forget old update ids"),
+        every(3600, forget_updates, "forget handled inbox events"),
     ]

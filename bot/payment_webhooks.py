@@ -1,9 +1,11 @@
 """YooKassa notifications over HTTP, and the poller that settles payments without them.
 
-A notification body is never trusted: only the payment or refund id is taken from it, the
-object is re-read from the API and its status confirmed. The answer is 200 whenever the body
-was a notification, even if settling failed (logged; the poller settles it later), so a bug
-never turns into YooKassa's retry loop; a body that is not a notification gets 400.
+A notification is stored in the inbox before it is answered 200 (503 if it cannot be, so
+YooKassa sends it again); the same event for the same object is stored once, however often
+it comes. Its body is never trusted: only the payment or refund id is taken from it, the
+object is re-read from the API and its status confirmed. Settling failures are logged and
+left to the poller, so a bug never turns into YooKassa's retry loop; a body that is not a
+notification gets 400.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from collections.abc import Awaitable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.inbox import InboxWorker
 from bot.jobs import every
 from payments.yookassa import YooKassaGateway, is_trusted_ip, parse_notification
+from shop.inbox import Arrival, Entry
 from shop.payments import (
     GatewayError,
     Outcome,
@@ -35,10 +39,14 @@ POLL_SECONDS = 15
 SAFETY_NET_SECONDS = 300
 
 
+SOURCE = "yookassa"
+
+
 def add_yookassa_routes(
     app: web.Application,
     sessions: async_sessionmaker[AsyncSession],
     gateway: YooKassaGateway,
+    worker: InboxWorker,
     check_ip: bool,
 ) -> None:
     """Register ``POST /payments/yookassa``; ``check_ip`` accepts only YooKassa's networks.
@@ -52,10 +60,24 @@ def add_yookassa_routes(
             log.warning("YooKassa notification from untrusted %s refused", request.remote)
             return web.json_response({"error": "forbidden"}, status=403)
         try:
-            notification = parse_notification(json.loads(await request.read()))
+            raw = json.loads(await request.read())
+            notification = parse_notification(raw)
         except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             log.info("bad YooKassa notification: %s", error)
             return web.json_response({"error": "bad notification"}, status=400)
+        event_id = f"{notification.event}:{notification.object_id}"[:96]
+        lane = f"{SOURCE}:{notification.object_id}"[:96]
+        try:
+            await worker.accept([Arrival(SOURCE, event_id, lane, raw)])
+        except Exception as error:
+            log.warning("YooKassa notification not stored (%r): asking for it again", error)
+            return web.json_response({"error": "try again"}, status=503)
+        return web.json_response({"status": "ok"})
+
+    async def settle(entry: Entry) -> None:
+        """Re-read the object the notification names and settle it (idempotent: a status
+        only moves forward), then the inbox marks the notification done."""
+        notification = parse_notification(entry.payload)
         try:
             if notification.kind == "payment":
                 await sync_payment(sessions, gateway, notification.object_id, "webhook")
@@ -65,11 +87,9 @@ def add_yookassa_routes(
                 log.info("YooKassa event %s ignored", notification.event)
         except GatewayError as error:
             log.warning("could not re-read %s: %s", notification.object_id, error)
-        except Exception:
-            log.exception("YooKassa notification %s not settled", notification.object_id)
-        return web.json_response({"status": "ok"})
 
     app.router.add_post(YOOKASSA_PATH, yookassa_notification)
+    worker.register(SOURCE, settle)
 
 
 async def poll_pending_payments(

@@ -1,7 +1,8 @@
 """The entry point of the conversation: one event in, one Reply out, in one transaction.
 
 An adapter calls `Conversation.handle` for every update and renders the Reply afterwards, so
-nothing is sent from inside the transaction. Duplicate updates are dropped here.
+nothing is sent from inside the transaction. An event that came through the inbox is taken
+there in the same transaction, so its effects happen once; a replay answers nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from handlers.events import Event, EventKind
 from handlers.payment import PAYMENT_ACTION, pay
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
+from shop import inbox
 from shop.conversation import save_state
-from shop.customers import Shopper, get_or_create_customer, pick_language, receive_update
-from shop.dedup import first_time
+from shop.customers import Shopper, get_or_create_customer, pick_language
 from shop.errors import ShopError
 
 log = logging.getLogger(__name__)
@@ -41,30 +42,39 @@ class Conversation:
         self.options = options or Options()
         self.router = build_router()
 
-    async def handle(self, event: Event) -> Reply:
-        """Answer one event. Errors a person caused become polite replies; nothing half-done."""
+    async def handle(self, event: Event, entry: inbox.Entry | None = None) -> Reply:
+        """Answer one event. Errors a person caused become polite replies; nothing half-done.
+
+        With an inbox ``entry`` a failure is raised instead, so the inbox tries the event
+        again (and parks it after a few tries); an empty Reply means it is not this call's
+        to handle (done before, or an earlier event of the person waits: ``entry.taken``).
+        """
         try:
             async with self.sessions() as session:
-                return await self._handle(session, event)
+                return await self._handle(session, event, entry)
         except Exception:
+            if entry is not None:
+                raise
             log.exception("failed to handle %s", event)
-            return self._failure(event)
+            return self.failure(event)
 
-    async def _handle(self, session: AsyncSession, event: Event) -> Reply:
-        """One transaction: de-duplicate, find the customer and state, route, save the state.
+    async def _handle(
+        self, session: AsyncSession, event: Event, entry: inbox.Entry | None
+    ) -> Reply:
+        """One transaction: take the inbox entry, find the customer and state, route, save.
 
-        A refused request (ShopError) rolls the whole transaction back, then only records
-        the update id, so a refusal never leaves half a change behind. A Pay press is
-        answered after that transaction, as the payment provider is called over the network.
+        A refused request (ShopError) rolls the whole transaction back, then only takes the
+        entry, so a refusal never leaves half a change behind. A Pay press is answered after
+        that transaction, as the payment provider is called over the network.
         """
         source = event.account.channel.value
         language = pick_language(event.language_code)
         payment = PAYMENT_ACTION.fullmatch(event.action) if event.kind is EventKind.ACTION else None
         try:
             async with session.begin():
+                if entry is not None and not await inbox.take(session, entry):
+                    return Reply()
                 customer = await self._customer(session, event)
-                if customer is None:
-                    return Reply()  # this update was handled before
                 language, customer_id = customer.language, customer.id
                 if payment is None:
                     ctx = Ctx(session, event, customer, self.options)
@@ -73,9 +83,10 @@ class Conversation:
                     return reply
         except ShopError as error:  # rolled back by leaving the block
             refusal = self._refusal(event, language, error)
-            async with session.begin():
-                if event.update_id:
-                    await first_time(session, source, event.update_id)
+            if entry is not None:
+                async with session.begin():
+                    if not await inbox.take(session, entry):
+                        return Reply()
             return refusal
         assert payment is not None
         try:
@@ -92,16 +103,15 @@ class Conversation:
             return self._refusal(event, language, error)
 
     @staticmethod
-    async def _customer(session: AsyncSession, event: Event) -> Shopper | None:
-        """Who wrote (created on first contact); None for an update handled before."""
-        profile = {
-            "display_name": event.display_name,
-            "language_code": event.language_code,
-            "username": event.username,
-        }
-        if not event.update_id:  # nothing to de-duplicate by
-            return await get_or_create_customer(session, event.account, **profile)
-        return await receive_update(session, event.update_id, event.account, **profile)
+    async def _customer(session: AsyncSession, event: Event) -> Shopper:
+        """Who wrote (created on first contact), held until the transaction ends."""
+        return await get_or_create_customer(
+            session,
+            event.account,
+            display_name=event.display_name,
+            language_code=event.language_code,
+            username=event.username,
+        )
 
     async def _route(self, ctx: Ctx) -> Reply:
         event = ctx.event
@@ -155,7 +165,8 @@ class Conversation:
         return Reply([Screen(text, ((Button(t(language, "btn.menu"), action="m"),),))])
 
     @staticmethod
-    def _failure(event: Event) -> Reply:
+    def failure(event: Event) -> Reply:
+        """The apology for an event that could not be handled."""
         lang = pick_language(event.language_code)
         text = t(lang, "error.generic")
         if event.kind is EventKind.ACTION:

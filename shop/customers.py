@@ -8,14 +8,10 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
-    Select,
     bindparam,
     delete,
-    func,
     insert,
-    literal_column,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State
 from shop.db import CONFLICT_INSERTS
-from shop.dedup import RECORD, first_time
-from shop.models import ChannelAccount, ConversationState, Customer, ProcessedUpdate
+from shop.models import ChannelAccount, ConversationState, Customer
 from shop.models.types import utcnow
 
 LANGUAGES = ("ru", "en")
@@ -94,23 +89,16 @@ def _shopper(row: Row[Any]) -> Shopper:
     )
 
 
-def _receive() -> Select[Any]:
-    """The update id's INSERT ... ON CONFLICT DO NOTHING and the lookup, in one statement:
-    ``fresh`` counts the rows inserted (0: seen before); the sender's columns are NULL when
-    the account is new."""
-    fresh = RECORD["postgresql"].returning(ProcessedUpdate.update_id).cte("fresh")
-    found = _FIND.subquery("found")
-    one = select(literal_column("1").label("one")).subquery("one")
-    inserted = select(func.count()).select_from(fresh).scalar_subquery().label("fresh")
-    return select(inserted, found).select_from(one.outerjoin(found, true()))
+_FIND_AND_LOCK = _FIND.with_for_update(of=_customers, key_share=True)
+"""The lookup that also holds the customer until the transaction ends (PostgreSQL: FOR NO
+KEY UPDATE, which still lets other rows refer to the customer; SQLite serialises writers)."""
 
 
-_RECEIVE = _receive()
-
-
-async def _find(session: AsyncSession, account: AccountRef) -> Row[Any] | None:
+async def _find(
+    session: AsyncSession, account: AccountRef, *, lock: bool = False
+) -> Row[Any] | None:
     params = {"channel": account.channel.value, "external_id": account.external_id}
-    return (await session.execute(_FIND, params)).first()
+    return (await session.execute(_FIND_AND_LOCK if lock else _FIND, params)).first()
 
 
 async def find_customer(session: AsyncSession, account: AccountRef) -> Shopper | None:
@@ -126,53 +114,14 @@ async def get_or_create_customer(
     language_code: str | None = None,
     username: str | None = None,
 ) -> Shopper:
-    """The customer for this account, created on first contact (safe under concurrency).
+    """The customer for this account, created on first contact (safe under concurrency), and
+    held until the transaction ends, so one person's events are handled one at a time.
 
     Writing from an account also marks it reachable and recently used (at most one UPDATE
     per few minutes, so reading the catalog does not write on every click).
     """
-    row = await _find(session, account)
+    row = await _find(session, account, lock=True)
     if row is not None:
-        return await _seen(session, row)
-    return await _create(session, account, display_name, language_code, username)
-
-
-async def receive_update(
-    session: AsyncSession,
-    update_id: str | int,
-    account: AccountRef,
-    *,
-    display_name: str = "",
-    language_code: str | None = None,
-    username: str | None = None,
-) -> Shopper | None:
-    """Record an update's id and find (or create) its sender; None if it was seen before.
-
-    Both in the handling transaction, so a crash before commit lets the redelivered update
-    through again. On PostgreSQL the id's INSERT rides in the same statement as the lookup
-    (a data-modifying CTE): every update saves a round trip.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        if not await first_time(session, account.channel.value, update_id):
-            return None
-        return await get_or_create_customer(
-            session,
-            account,
-            display_name=display_name,
-            language_code=language_code,
-            username=username,
-        )
-    params = {
-        "source": account.channel.value,
-        "update_id": str(update_id),
-        "received_at": utcnow(),
-        "channel": account.channel.value,
-        "external_id": account.external_id,
-    }
-    row = (await session.execute(_RECEIVE, params)).one()
-    if not row.fresh:
-        return None
-    if row.id is not None:
         return await _seen(session, row)
     return await _create(session, account, display_name, language_code, username)
 
@@ -232,7 +181,7 @@ async def _create(
     )
     if claimed.first() is None:
         await session.execute(delete(_customers).where(_customers.c.id == customer_id))
-        row = await _find(session, account)
+        row = await _find(session, account, lock=True)
         assert row is not None
         return _shopper(row)
     return Shopper(customer_id, language, display_name[:200], state=State.stored_as(None, None))

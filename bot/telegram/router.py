@@ -16,6 +16,7 @@ from handlers.conversation import Conversation
 from handlers.screens import Reply
 from shop.accounts import AccountRef, Channel
 from shop.customers import mark_unreachable
+from shop.inbox import Entry
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,14 @@ async def private_message_handler(
     conversation: Conversation,
     renderer: TelegramRenderer,
     bot_username: str,
+    entry: Entry | None = None,
 ) -> None:
     event = message_event(message, event_update.update_id, bot_username)
     if event is None:
         return
-    reply = await conversation.handle(event)
+    reply = await conversation.handle(event, entry)
+    if entry is not None and not entry.taken:
+        return  # handled before, or not its turn yet: the inbox sees to it
     await _show(renderer, message.chat.id, reply, None, event.account.external_id)
 
 
@@ -53,16 +57,19 @@ async def button_press_handler(
     event_update: Update,
     conversation: Conversation,
     renderer: TelegramRenderer,
+    entry: Entry | None = None,
 ) -> None:
     """Answer the press (with the toast when the conversation is quick, else at once, bare)
     and render the reply; the answer and the new screen travel side by side."""
     handling = asyncio.ensure_future(
-        conversation.handle(callback_event(query, event_update.update_id))
+        conversation.handle(callback_event(query, event_update.update_id), entry)
     )
     done, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
     if not done:
         await _answer(query)
     reply = await handling
+    if entry is not None and not entry.taken:
+        return
     origin = query.message if isinstance(query.message, Message) else None
     chat_id = origin.chat.id if origin is not None else query.from_user.id
     showing = _show(renderer, chat_id, reply, origin, query.from_user.id)

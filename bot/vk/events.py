@@ -12,6 +12,7 @@ from typing import Any
 
 from handlers.events import Event, EventKind
 from shop.accounts import AccountRef, Channel
+from shop.inbox import Arrival
 
 CHAT_PEER_START = 2_000_000_000
 START_WORDS = frozenset({"начать", "start", "старт"})
@@ -150,3 +151,20 @@ def parse_update(raw: dict[str, Any], group_id: int) -> VkUpdate | None:
     if raw.get("type") == "message_event":
         return button_update(raw)
     return None
+
+
+def _object(raw: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    """``raw["object"]`` (or its ``key`` member) when it is a JSON object, else {}."""
+    obj = raw.get("object")
+    if key is not None and isinstance(obj, dict):
+        obj = obj.get(key)
+    return obj if isinstance(obj, dict) else {}
+
+
+def arrival(raw: dict[str, Any]) -> Arrival:
+    """The inbox row for a group event: its event_id, in the lane of the person it is from."""
+    obj, message = _object(raw), _object(raw, "message")
+    sender = message.get("from_id") if message else obj.get("user_id") or obj.get("from_id")
+    lane = f"vk:{sender}" if isinstance(sender, int) else "vk:-"
+    fallback = f"{raw.get('type')}:{message.get('id') or obj.get('event_id') or obj.get('id')}"
+    return Arrival("vk", _update_id(raw, fallback), lane, raw)

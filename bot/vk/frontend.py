@@ -1,7 +1,9 @@
 """Running the VK bot: Bots Long Poll in a thread, or the Callback API behind the web app.
 
-Either way each group event becomes a VkUpdate and is handled in the background; one
-person's events are handled in the order they came, different people's side by side.
+Either way each group event is committed to the inbox before VK is told it arrived (the
+long poll's next ``ts`` is saved with the events it delivered; the callback answers "ok"
+after the commit), then handled from there: one person's events in the order they came,
+different people's side by side.
 """
 
 from __future__ import annotations
@@ -12,27 +14,28 @@ import hmac
 import logging
 import threading
 from dataclasses import replace
-from typing import Any
 
 import vk_api
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api.bot_longpoll import VkBotLongPoll
 
+from bot.inbox import InboxWorker
 from bot.vk.calls import UNREACHABLE, error_code
-from bot.vk.events import VkUpdate, parse_update
+from bot.vk.events import VkUpdate, arrival, parse_update
 from bot.vk.names import DisplayNames
 from bot.vk.render import VkRenderer
 from handlers.conversation import Conversation
 from handlers.screens import Reply
+from shop import inbox
 from shop.accounts import AccountRef, Channel
 from shop.customers import mark_unreachable
+from shop.inbox import Entry
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/vk"
 ANSWER_WITHIN = 1.0  # seconds before a button press is answered with no snackbar
-STOP_WITHIN = 5.0
 LONGPOLL_WAIT = 25
 
 
@@ -44,6 +47,7 @@ class VkFrontend:
         vk: vk_api.VkApi,
         conversation: Conversation,
         sessions: async_sessionmaker[AsyncSession],
+        worker: InboxWorker,
         *,
         group_id: int,
         callback_url: str = "",
@@ -61,11 +65,16 @@ class VkFrontend:
         self.longpoll_wait = longpoll_wait
         self.renderer = VkRenderer(vk, sessions)
         self.names = DisplayNames(vk)
+        self.worker = worker
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._queues: dict[int, tuple[asyncio.Lock, int]] = {}
+        worker.register("vk", self.handle_entry)
+
+    @property
+    def position_key(self) -> str:
+        """Where the long poll's ``ts`` is saved (one per community)."""
+        return f"vk:{self.group_id}"
 
     # starting and stopping
 
@@ -87,6 +96,10 @@ class VkFrontend:
             )
             return
         poll = await asyncio.to_thread(VkBotLongPoll, self.vk, self.group_id, self.longpoll_wait)
+        async with self.sessions() as session:
+            saved = await inbox.load_position(session, self.position_key)
+        if saved is not None:
+            poll.ts = saved  # resume where the last run stopped: nothing sent meanwhile is lost
         self._poller = threading.Thread(
             target=self._poll_forever, args=(poll,), name="vk-long-poll", daemon=True
         )
@@ -94,24 +107,21 @@ class VkFrontend:
         log.info("VK: community %s polls for events (Bots Long Poll)", self.group_id)
 
     async def stop(self) -> None:
-        """Stop taking events, let those being handled finish (a few seconds at most)."""
+        """Stop taking events; the poller may be held in a long poll request: it ends on its
+        own, as a daemon, and what it fetched then is fetched again by the next run."""
         self._stopping.set()
-        if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=STOP_WITHIN)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-        # The poller may be held in a long poll request: it ends on its own, as a daemon.
 
     # receiving
 
     def _poll_forever(self, poll: VkBotLongPoll) -> None:
-        """The long poll loop (a thread: vk_api blocks); events go to the event loop."""
+        """The long poll loop (a thread: vk_api blocks). The next ``ts`` is saved with the
+        events in one transaction; if that fails the same events are asked for again."""
         delay = 1.0
+        assert self._loop is not None
         while not self._stopping.is_set():
+            before = poll.ts
             try:
                 events = poll.check()
-                delay = 1.0
             except Exception as error:  # network trouble, VK down: try again, backing off
                 if self._stopping.is_set():
                     return
@@ -121,19 +131,24 @@ class VkFrontend:
                 with contextlib.suppress(Exception):
                     poll.update_longpoll_server(update_ts=False)
                 continue
-            if self._stopping.is_set():
-                if events:
-                    log.warning("VK: stopping; %d events fetched just now are dropped", len(events))
-                return
-            assert self._loop is not None
-            for event in events:
-                try:
-                    self._loop.call_soon_threadsafe(self.accept, event.raw)
-                except RuntimeError:  # the event loop is closed: the process is ending
+            if self._stopping.is_set() or not events:
+                continue
+            arrivals = [arrival(event.raw) for event in events]
+            storing = self.worker.accept(arrivals, position=(self.position_key, str(poll.ts)))
+            try:
+                asyncio.run_coroutine_threadsafe(storing, self._loop).result()
+                delay = 1.0
+            except Exception as error:
+                if self._stopping.is_set():
                     return
+                log.warning("VK events not stored (%r); asking again in %.0f s", error, delay)
+                poll.ts = before
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 30.0)
 
     async def callback_handler(self, request: web.Request) -> web.Response:
-        """Callback API: the confirmation string, or "ok" at once and the event handled after."""
+        """Callback API: the confirmation string, or "ok" once the event is stored (an error
+        status otherwise, so VK sends it again)."""
         try:
             body = await request.json()
         except ValueError:
@@ -143,57 +158,48 @@ class VkFrontend:
         if body.get("type") == "confirmation":
             return web.Response(text=self.confirmation)
         secret = str(body.get("secret") or "")
-        if self.callback_secret and not hmac.compare_digest(
+        if not self.callback_secret or not hmac.compare_digest(
             secret.encode(), self.callback_secret.encode()
         ):
             log.warning("VK callback with a wrong secret from %s", request.remote)
             return web.Response(status=403, text="wrong secret")
-        self.accept(body)
+        if not isinstance(body.get("type"), str) or not isinstance(body.get("object"), dict):
+            return web.Response(status=400, text="bad request")
+        try:
+            await self.worker.accept([arrival(body)])
+        except Exception as error:
+            log.warning("VK event not stored (%r): VK will send it again", error)
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
-    def accept(self, raw: dict[str, Any]) -> None:
-        """Take one group event: handle it in the background, after the person's earlier ones."""
+    async def handle_entry(self, entry: Entry) -> None:
+        """Answer a stored group event (the ones the shop does not answer are just taken)."""
         if self._stopping.is_set():
-            return
-        update = parse_update(raw, self.group_id)
-        if update is None:
-            return
-        task = asyncio.get_running_loop().create_task(self._in_order(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _in_order(self, update: VkUpdate) -> None:
-        lock, waiting = self._queues.get(update.peer_id, (asyncio.Lock(), 0))
-        self._queues[update.peer_id] = (lock, waiting + 1)
-        try:
-            async with lock:
-                await self._handle(update)
-        except Exception:
-            log.exception("failed to answer %s", update.event)
-        finally:
-            lock, waiting = self._queues[update.peer_id]
-            if waiting > 1:
-                self._queues[update.peer_id] = (lock, waiting - 1)
-            else:
-                del self._queues[update.peer_id]
+            raise ConnectionError("stopping")  # left pending for the next run
+        update = parse_update(entry.payload, self.group_id)
+        if update is not None:
+            await self._handle(update, entry)
 
     # answering
 
-    async def _handle(self, update: VkUpdate) -> None:
+    async def _handle(self, update: VkUpdate, entry: Entry) -> None:
         event, press = update.event, update.press
         self.renderer.remember_client(update.peer_id, update.inline_ok)
         if press is None:
             event = replace(event, display_name=await self.names.name(update.peer_id))
-            reply = await self.conversation.handle(event)
-            await self._show(update, reply, origin_cmid=None)
+            reply = await self.conversation.handle(event, entry)
+            if entry.taken:
+                await self._show(update, reply, origin_cmid=None)
             return
         # The press is answered once its screen is shown (the spinner spans the whole
         # change), or at once with no snackbar when the conversation is slow.
-        handling = asyncio.ensure_future(self.conversation.handle(event))
+        handling = asyncio.ensure_future(self.conversation.handle(event, entry))
         done, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
         if not done:
             await self.renderer.answer(press, None)
         reply = await handling
+        if not entry.taken:
+            return
         try:
             await self._show(update, reply, origin_cmid=press.cmid)
         finally:

@@ -18,7 +18,14 @@ from shop.models.payments import (
     Refund,
     RefundStatus,
 )
-from shop.models.system import ConversationState, OutboxMessage, OutboxStatus, ProcessedUpdate
+from shop.models.system import (
+    ConversationState,
+    InboxEvent,
+    InboxStatus,
+    OutboxMessage,
+    OutboxStatus,
+    PollPosition,
+)
 
 __all__ = [
     "Base",
@@ -28,6 +35,8 @@ __all__ = [
     "ConversationState",
     "Customer",
     "DeliveryMethod",
+    "InboxEvent",
+    "InboxStatus",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -37,7 +46,7 @@ __all__ = [
     "Payment",
     "PaymentProvider",
     "PaymentStatus",
-    "ProcessedUpdate",
+    "PollPosition",
     "Product",
     "ProductPhoto",
     "Refund",

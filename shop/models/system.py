@@ -1,4 +1,4 @@
-"""Plumbing tables: the outbox, conversation state and processed update ids."""
+"""Plumbing tables: the inbox, the outbox, conversation state and poll positions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.db import Base
@@ -57,11 +57,51 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class ProcessedUpdate(Base):
-    """Ids of updates already handled, so a redelivered update is dropped."""
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    PARKED = "parked"
 
-    __tablename__ = "processed_updates"
 
-    source: Mapped[str] = mapped_column(String(32), primary_key=True)
-    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+class InboxEvent(Base):
+    """An incoming event, stored raw before the platform is told it arrived.
+
+    ``(source, event_id)`` drops a redelivered event; ``lane`` names whose events must be
+    handled one at a time and in ``id`` order (a person's account, or a payment). A row is
+    marked done in the transaction that applies its effects, so a crash leaves it pending.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id"),
+        Index(
+            "ix_inbox_pending_lane",
+            "lane",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_inbox_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(96))
+    lane: Mapped[str] = mapped_column(String(96))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[InboxStatus] = mapped_column(String(16), default=InboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PollPosition(Base):
+    """Where a long poll stands (VK's ``ts``), saved with the events it delivered."""
+
+    __tablename__ = "poll_positions"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

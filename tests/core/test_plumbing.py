@@ -1,18 +1,17 @@
-"""Outbox claiming, update de-duplication, customers and conversation state."""
+"""Outbox claiming, customers and conversation state."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shop import outbox
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State, load_state, save_state
-from shop.customers import get_or_create_customer, receive_update
-from shop.dedup import first_time
-from shop.models import ChannelAccount, Customer, OutboxMessage, OutboxStatus
+from shop.customers import get_or_create_customer
+from shop.models import ChannelAccount, OutboxMessage, OutboxStatus
 from shop.models.types import utcnow
 from tests.core.helpers import new_customer
 
@@ -55,46 +54,6 @@ async def test_retries_back_off_then_give_up(sessions):
     async with sessions() as session:
         stored = await session.get(OutboxMessage, message.id)
     assert (stored.status, stored.last_error) == (OutboxStatus.FAILED, "boom")
-
-
-async def test_an_update_is_handled_once(sessions):
-    async with sessions() as session, session.begin():
-        assert await first_time(session, "telegram", 42)
-        assert not await first_time(session, "telegram", 42)
-        assert await first_time(session, "vk", 42)
-
-
-async def test_an_update_and_its_sender_are_received_once(sessions):
-    account = AccountRef(Channel.TELEGRAM, 9)
-    async with sessions() as session, session.begin():
-        first = await receive_update(session, 100, account, display_name="Ира", language_code="en")
-        again = await receive_update(session, 100, account)
-        later = await receive_update(session, 101, account)
-    assert first is not None and again is None and later is not None
-    assert (later.id, later.language, later.display_name) == (first.id, "en", "Ира")
-
-
-async def test_a_new_account_writing_twice_at_once_becomes_one_customer(sessions):
-    account = AccountRef(Channel.VK, 77)
-
-    async def receive(update_id: int) -> int:
-        async with sessions() as session, session.begin():
-            shopper = await receive_update(session, update_id, account)
-            assert shopper is not None
-            return shopper.id
-
-    ids = await asyncio.gather(*(receive(n) for n in range(10)))
-    async with sessions() as session:
-        customers = await session.scalar(select(func.count()).select_from(Customer))
-    assert len(set(ids)) == 1 and customers == 1
-
-
-async def test_a_rolled_back_update_can_come_again(sessions):
-    async with sessions() as session, session.begin():
-        assert await first_time(session, "telegram", 7)
-        await session.rollback()
-    async with sessions() as session, session.begin():
-        assert await first_time(session, "telegram", 7)
 
 
 async def test_one_customer_per_account_even_when_created_concurrently(sessions):
