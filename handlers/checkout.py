@@ -20,10 +20,13 @@ from shop.checkout import Contact, active_delivery_methods, place_order
 from shop.customers import save_contact
 from shop.errors import OutOfStock, ShopError
 from shop.models import DeliveryMethod
+from shop.reservations import HeldOrder, HoldLimitReached, HoldLimits, cancel_unpaid_order
 
 router = Router()
 
 STEPS = ("name", "phone", "delivery", "address", "comment", "confirm")
+HELD_SHOWN = 3
+"""Held orders offered on a refusal (each a row of two buttons; VK allows ten a screen)."""
 
 
 def _draft(ctx: Ctx) -> dict[str, object]:
@@ -129,6 +132,7 @@ async def _ask_confirm(ctx: Ctx, hint: str | None) -> Reply:
         else "",
         total=money(view.total + method.price),
     )
+    text = f"{hint}\n\n{text}" if hint else text
     return ctx.screen(text, [ctx.button("btn.confirm", "co:ok")], _nav(ctx))
 
 
@@ -308,7 +312,10 @@ async def confirm(ctx: Ctx) -> Reply:
             delivery_method_id=method.id,
             contact=contact,
             reservation_minutes=ctx.options.reservation_minutes,
+            limits=HoldLimits(ctx.options.max_unpaid_orders, ctx.options.max_units_per_sku),
         )
+    except HoldLimitReached as refused:  # nothing was written: the draft stays for a retry
+        return _hold_refusal(ctx, refused)
     except OutOfStock as short:
         ctx.state.step = None
         lines = "\n".join(
@@ -335,3 +342,39 @@ async def confirm(ctx: Ctx) -> Reply:
         [ctx.button("btn.orders", f"o:{order.id}")],
         [ctx.button("btn.menu", "m")],
     )
+
+
+def _hold_refusal(ctx: Ctx, refused: HoldLimitReached) -> Reply:
+    """Too much held unpaid: say what the limit is, and offer to pay for or cancel an order."""
+    if refused.code == "unpaid_orders_limit":
+        text = ctx.t("checkout.hold_orders", limit=refused.limit, count=len(refused.held))
+    else:
+        lines = "\n".join(
+            ctx.t("checkout.hold_units_line", title=over.title, wanted=over.wanted, held=over.held)
+            for over in refused.over
+        )
+        text = ctx.t("checkout.hold_units", limit=refused.limit, lines=lines)
+    if any(order.cash_on_delivery for order in refused.held):
+        text = f"{text}\n\n{ctx.t('checkout.hold_cash')}"
+    rows = [_held_row(ctx, order) for order in refused.held[-HELD_SHOWN:]]
+    return ctx.screen(text, *rows, [ctx.button("btn.cart", "cart"), ctx.button("btn.menu", "m")])
+
+
+def _held_row(ctx: Ctx, order: HeldOrder) -> list[Button]:
+    """Open the order (its screen has the pay buttons); cancel it, if the shopper may."""
+    row = [
+        ctx.button("btn.held_order", f"o:{order.id}", order_id=order.id, total=money(order.total))
+    ]
+    if not order.cash_on_delivery:
+        row.append(ctx.button("btn.cancel_order", f"co:xo:{order.id}", order_id=order.id))
+    return row
+
+
+@router.action(r"co:xo:(\d{1,9})")
+async def cancel_held_order(ctx: Ctx, order_id: str) -> Reply:
+    """Let go of one's own unpaid order, then back to the order being placed, if any."""
+    await cancel_unpaid_order(ctx.session, int(order_id), ctx.customer.id)
+    done = ctx.t("checkout.order_cancelled", order_id=int(order_id))
+    if _on_step(ctx, "confirm"):
+        return await _ask(ctx, "confirm", done)
+    return ctx.screen(done, [ctx.button("btn.cart", "cart"), ctx.button("btn.orders", "o")])

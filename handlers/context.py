@@ -31,6 +31,10 @@ class Options:
     vat_code: int = 1
     contact_channels: frozenset[str] = frozenset({"telegram"})
     """Messengers with a "share my phone" control (Telegram's request_contact)."""
+    max_unpaid_orders: int = 3
+    """Orders one shopper may hold stock with unpaid at once (MAX_UNPAID_ORDERS)."""
+    max_units_per_sku: int = 10
+    """Units of one variant one shopper may hold in unpaid orders (MAX_UNITS_PER_SKU)."""
 
     def can_share_contact(self, channel: str) -> bool:
         return channel in self.contact_channels

@@ -104,6 +104,18 @@ RU: dict[str, str] = {
     "checkout.short": "Не удалось оформить заказ — не хватает товара:\n{lines}\n"
     "Корзина сохранена: измените количество и попробуйте снова.",
     "checkout.short_line": "• {title}: нужно {requested}, в наличии {available}",
+    "checkout.hold_orders": "Не получилось оформить заказ: одновременно можно держать не больше "
+    "{limit} неоплаченных заказов с резервом товара, а у вас их уже {count}.\n"
+    "Оплатите или отмените один из них — корзина сохранена, потом подтвердите заказ снова.",
+    "checkout.hold_units": "Не получилось оформить заказ: одного товара можно держать "
+    "в неоплаченных заказах не больше {limit} шт.\n{lines}\nУменьшите количество в корзине "
+    "или оплатите либо отмените неоплаченный заказ — корзина сохранена.",
+    "checkout.hold_units_line": "• {title}: в корзине {wanted} шт., уже в неоплаченных "
+    "заказах {held} шт.",
+    "checkout.hold_cash": "Заказы с оплатой при получении тоже считаются, пока их не отправят.",
+    "btn.held_order": "📦 Заказ №{order_id} — {total}",
+    "btn.cancel_order": "✖️ Отменить №{order_id}",
+    "checkout.order_cancelled": "Заказ №{order_id} отменён, резерв снят.",
     # orders
     "orders.title": "Ваши заказы:",
     "orders.empty": "Заказов пока нет.",
@@ -122,6 +134,8 @@ RU: dict[str, str] = {
     "pay.invoice": "Счёт на оплату заказа №{order_id} — ниже.",
     "pay.cash": "Заказ №{order_id} оплатите при получении. Мы начали его собирать.",
     "notify.staff_alert": "⚠️ Оплата требует внимания сотрудника: {facts}",
+    "notify.undelivered": "⚠️ Сообщение №{message_id} ({kind}) для {recipient} не доставлено "
+    "после {attempts} попыток и отложено. Последняя ошибка: {error}",
     "notify.refund": "Заказ №{order_id}: возвращаем {amount}. Деньги придут на карту в течение "
     "нескольких дней.",
     "notify.late_paid": "Заказ №{order_id}: оплата поступила после снятия резерва, но товар "
@@ -154,6 +168,10 @@ RU: dict[str, str] = {
     "error.wrong_currency": "Оплата принимается только в рублях.",
     "error.order_changed": "Заказ только что изменился. Откройте его снова.",
     "error.illegal_transition": "Заказ сейчас в другом статусе — это действие недоступно.",
+    "error.unpaid_orders_limit": "Одновременно можно держать не больше {limit} неоплаченных "
+    "заказов. Оплатите или отмените один из них и оформите заказ снова.",
+    "error.units_limit": "Одного товара можно держать в неоплаченных заказах не больше {limit} "
+    "шт. Уменьшите количество или оплатите либо отмените неоплаченный заказ.",
     "media.unsupported": "Я понимаю текст и кнопки. Напишите, что ищете, или откройте меню.",
     "forget.done": "Мы удалили ваши имя, телефон и адрес. Заказы остались в истории.",
 }
@@ -246,6 +264,17 @@ EN: dict[str, str] = {
     "checkout.short": "Could not place the order — not enough stock:\n{lines}\n"
     "Your cart is kept: change the quantities and try again.",
     "checkout.short_line": "• {title}: wanted {requested}, in stock {available}",
+    "checkout.hold_orders": "Could not place the order: you may hold at most {limit} unpaid "
+    "orders with reserved items at a time, and you have {count}.\n"
+    "Pay for or cancel one of them (your cart is kept), then confirm the order again.",
+    "checkout.hold_units": "Could not place the order: you may hold at most {limit} pieces of "
+    "one item in unpaid orders.\n{lines}\nReduce the quantity in your cart, or pay for or "
+    "cancel an unpaid order (your cart is kept).",
+    "checkout.hold_units_line": "• {title}: {wanted} in the cart, {held} already in unpaid orders",
+    "checkout.hold_cash": "Cash-on-delivery orders count too until they are shipped.",
+    "btn.held_order": "📦 Order #{order_id} — {total}",
+    "btn.cancel_order": "✖️ Cancel #{order_id}",
+    "checkout.order_cancelled": "Order #{order_id} is cancelled, its items are released.",
     "orders.title": "Your orders:",
     "orders.empty": "No orders yet.",
     "orders.line": "#{order_id} of {date} — {total}, {status}",
@@ -261,6 +290,8 @@ EN: dict[str, str] = {
     "opens right inside the messenger. I will write as soon as the payment is through.",
     "pay.invoice": "The invoice for order #{order_id} is below.",
     "pay.cash": "Pay for order #{order_id} on delivery. We have started packing it.",
+    "notify.undelivered": "⚠️ Message #{message_id} ({kind}) to {recipient} was not delivered "
+    "after {attempts} tries and is set aside. Last error: {error}",
     "notify.refund": "Order #{order_id}: we are refunding {amount}. The money reaches your card "
     "within a few days.",
     "notify.late_paid": "Order #{order_id}: the payment came after the reservation ran out, but "
@@ -293,6 +324,10 @@ EN: dict[str, str] = {
     "error.wrong_currency": "Payments are accepted in roubles only.",
     "error.order_changed": "The order has just changed. Please open it again.",
     "error.illegal_transition": "The order is in another status now: this is not available.",
+    "error.unpaid_orders_limit": "You may hold at most {limit} unpaid orders at a time. Pay for "
+    "or cancel one of them, then order again.",
+    "error.units_limit": "You may hold at most {limit} pieces of one item in unpaid orders. "
+    "Reduce the quantity, or pay for or cancel an unpaid order.",
     "media.unsupported": "I understand text and buttons. Type what you are looking for or "
     "open the menu.",
     "forget.done": "We erased your name, phone and address. Your orders stay in the history.",

@@ -2,8 +2,9 @@
 
 Stock is taken with conditional UPDATEs (``stock >= wanted``) in primary-key order, never
 read-then-write, so concurrent buyers cannot oversell and never deadlock each other. If any
-line is short, nothing is kept: the caller's transaction rolls back on the raised OutOfStock,
-which lists every short line.
+line is short, nothing is kept: the lines already taken are given back before the raised
+OutOfStock (which lists every short line), so a caller that shows it and commits loses no
+stock. One shopper's unpaid orders are capped (shop.reservations.check_hold_limits).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from shop.models import (
     Variant,
 )
 from shop.models.types import utcnow
+from shop.reservations import HoldLimits, check_hold_limits, line_title, lock_shopper
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,14 @@ async def place_order(
     delivery_method_id: int,
     contact: Contact,
     reservation_minutes: int,
+    limits: HoldLimits = HoldLimits(),
     now: datetime | None = None,
 ) -> PlacedOrder:
     """Turn the customer's cart into an order awaiting payment, holding its stock.
 
-    Written with Core statements: checkout is the hottest write path (see bench/checkout.py).
+    Refused (HoldLimitReached) when the customer would hold more unpaid than ``limits``
+    allow. Written with Core statements: checkout is the hottest write path (see
+    bench/checkout.py).
     """
     now = now or utcnow()
     method_id, method_title, delivery_price, needs_address = await _delivery_method(
@@ -95,10 +100,12 @@ async def place_order(
     if needs_address and not contact.address:
         raise ShopError("address_required")
 
+    await lock_shopper(session, customer_id)  # before the cart: a second checkout sees it empty
     cart = await get_cart(session, customer_id)
     wanted = sorted(cart.items, key=lambda item: item.variant_id)  # the locking order
     if not wanted:
         raise ShopError("cart_empty")
+    await check_hold_limits(session, customer_id, wanted, limits, now)
 
     lines: list[dict[str, object]] = []
     for position, item in enumerate(wanted):
@@ -115,13 +122,15 @@ async def place_order(
         )
         row = reserved.first()
         if row is None or not item.available:
+            if row is not None:  # taken, though the cart line may not be sold any more
+                lines.append({"variant_id": item.variant_id, "quantity": item.quantity})
+            await _give_back(session, lines)
             raise OutOfStock(await _shortages(session, wanted[position:]))
         price, sku = row
-        title = f"{item.title} ({item.variant_label})" if item.variant_label else item.title
         lines.append(
             {
                 "variant_id": item.variant_id,
-                "title": title,
+                "title": line_title(item),
                 "sku": sku,
                 "price": price,
                 "quantity": item.quantity,
@@ -183,6 +192,17 @@ async def place_order(
     )
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
     return replace(placed, id=order_id)
+
+
+async def _give_back(session: AsyncSession, lines: list[dict[str, object]]) -> None:
+    """Put back the units this attempt already took (in the same pk order)."""
+    for line in lines:
+        await session.execute(
+            update(Variant)
+            .where(Variant.id == line["variant_id"])
+            .values(stock=Variant.stock + line["quantity"])
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _shortages(session: AsyncSession, items: list[CartItem]) -> list[Shortage]:
