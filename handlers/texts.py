@@ -267,7 +267,7 @@ EN: dict[str, str] = {
     "checkout.hold_orders": "Could not place the order: you may hold at most {limit} unpaid "
     "orders with reserved items at a time, and you have {count}.\n"
     "Pay for or cancel one of them (your cart is kept), then confirm the order again.",
-    "checkout.hold_units": "Could not place the order: you may hold at most {limit} pieces of "
+    "checkout.hold_units": "Could not place the order: you may hold at most {limit} pcs of "
     "one item in unpaid orders.\n{lines}\nReduce the quantity in your cart, or pay for or "
     "cancel an unpaid order (your cart is kept).",
     "checkout.hold_units_line": "• {title}: {wanted} in the cart, {held} already in unpaid orders",
@@ -326,7 +326,7 @@ EN: dict[str, str] = {
     "error.illegal_transition": "The order is in another status now: this is not available.",
     "error.unpaid_orders_limit": "You may hold at most {limit} unpaid orders at a time. Pay for "
     "or cancel one of them, then order again.",
-    "error.units_limit": "You may hold at most {limit} pieces of one item in unpaid orders. "
+    "error.units_limit": "You may hold at most {limit} pcs of one item in unpaid orders. "
     "Reduce the quantity, or pay for or cancel an unpaid order.",
     "media.unsupported": "I understand text and buttons. Type what you are looking for or "
     "open the menu.",
