@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     moderator_chat: AccountRef | None = None
     redis_url: str = ""
     reservation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    max_unpaid_orders: int = Field(default=3, ge=1, le=100)
+    max_units_per_sku: int = Field(default=10, ge=1, le=10_000)
     demo_catalog: bool = True
 
     @field_validator("telegram_webhook_secret")
@@ -99,11 +101,19 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _callback_confirmation(self) -> Settings:
-        if self.vk_enabled and self.webhook_mode and not self.vk_callback_confirmation:
+    def _callback_mode(self) -> Settings:
+        if not (self.vk_enabled and self.webhook_mode):
+            return self
+        if not self.vk_callback_confirmation:
             raise ValueError(
                 "VK_CALLBACK_CONFIRMATION: needed with PUBLIC_BASE_URL (VK's Callback API "
                 "confirms the server with it); copy it from the community's API settings"
+            )
+        if not self.vk_callback_secret.strip():
+            raise ValueError(
+                "VK_CALLBACK_SECRET: needed with PUBLIC_BASE_URL (without it anyone could post "
+                "forged VK events); set the secret key in the community's Callback API settings "
+                "and here"
             )
         return self
 
