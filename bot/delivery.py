@@ -1,21 +1,28 @@
 """Delivering the outbox: claim due messages, send each outside any transaction, record it.
 
 A message goes to the customer's most recently used reachable account whose messenger is on.
-A person who blocked the bot is marked unreachable and the message is not retried forever.
+Each message is rendered and sent on its own and its outcome committed right after the send,
+so a bad message never holds back the others and a crash repeats at most the one in flight
+(VK drops even that: the random_id comes from the message id). A person who blocked the bot
+is marked unreachable; a 429 holds that chat in the Pacer while the others go on.
+
+Replies that could not go out through a fault are handed over here (`hand_over`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import patience
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
-from handlers.screens import Screen
+from handlers.screens import Screen, screen_to_payload
 from shop import outbox
 from shop.accounts import AccountRef, Channel, parse_account
 from shop.customers import mark_unreachable, reachable_accounts
@@ -23,8 +30,8 @@ from shop.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-
 Accounts = dict[int, list[tuple[AccountRef, str]]]
+RATE_LIMITED = "rate limited"
 
 
 class Unreachable(Exception):
@@ -32,21 +39,27 @@ class Unreachable(Exception):
 
 
 class RetryLater(Exception):
-    def __init__(self, seconds: float) -> None:
+    """The messenger asked to slow down: this chat, or every chat when ``everyone``."""
+
+    def __init__(self, seconds: float, *, everyone: bool = False) -> None:
         super().__init__(seconds)
         self.seconds = seconds
+        self.everyone = everyone
 
 
 class Sender(Protocol):
-    async def send(self, external_id: int, screen: Screen) -> None: ...
+    async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
+        """Send one screen; ``key`` is the same for every try of one message (VK drops a
+        repeat of it)."""
+        ...
 
 
 @dataclass
 class Outcome:
-    message: OutboxMessage
     error: str | None = None
     retry_after: float | None = None
     give_up: bool = False
+    paced: bool = False
     unreachable: AccountRef | None = None
 
 
@@ -71,9 +84,8 @@ class OutboxDelivery:
             messages = await outbox.claim_due(session, self.batch)
             customers = [m.customer_id for m in messages if m.customer_id is not None]
             accounts = await reachable_accounts(session, customers) if customers else {}
-        outcomes = [await self._deliver(message, accounts) for message in messages]
-        if outcomes:
-            await self._record(outcomes)
+        for message in messages:
+            await self._record(message, await self._deliver(message, accounts))
         return len(messages)
 
     async def run_forever(self, idle: float = 1.0) -> None:
@@ -99,39 +111,77 @@ class OutboxDelivery:
         return [(ref, language) for ref, language in known if ref.channel in self.senders]
 
     async def _deliver(self, message: OutboxMessage, accounts: Accounts) -> Outcome:
-        targets = self._targets(message, accounts)
-        if not targets:
-            return Outcome(message, "no reachable account", give_up=True)
-        target, language = targets[0]
-        screen = render_notification(message.kind, message.payload, language)
-        if screen is None:
-            return Outcome(message, f"unknown kind {message.kind}", give_up=True)
-        sender = self.senders.get(target.channel)
-        if sender is None:
-            return Outcome(message, f"{target.channel} is off", give_up=True)
-        await self.pacer.wait(str(target))
+        """Render and send one message; whatever goes wrong is this message's outcome."""
+        target: AccountRef | None = None
         try:
-            await sender.send(target.external_id, screen)
+            targets = self._targets(message, accounts)
+            if not targets:
+                return Outcome("no reachable account", give_up=True)
+            target, language = targets[0]
+            sender = self.senders.get(target.channel)
+            if sender is None:
+                return Outcome(f"{target.channel} is off", give_up=True)
+            screen = render_notification(message.kind, message.payload, language)
+            if screen is None:
+                return Outcome(f"unknown kind {message.kind}", give_up=True)
+            held = self.pacer.held_for(str(target))
+            if held > 0:
+                return Outcome(RATE_LIMITED, retry_after=held, paced=True)
+            await self.pacer.wait(str(target))
+            with patience.outbox_send():
+                await sender.send(target.external_id, screen, key=_resend_key(message))
         except Unreachable as error:
-            return Outcome(message, f"unreachable: {error}", give_up=True, unreachable=target)
+            return Outcome(f"unreachable: {error}", give_up=True, unreachable=target)
         except RetryLater as error:
-            return Outcome(message, "rate limited", retry_after=error.seconds)
-        except Exception as error:  # network trouble and the like: try again later
+            self.pacer.hold(None if error.everyone else str(target), error.seconds)
+            return Outcome(RATE_LIMITED, retry_after=error.seconds, paced=True)
+        except Exception as error:  # network trouble, a message this version cannot render...
             log.warning("outbox message %s to %s failed: %r", message.id, target, error)
-            return Outcome(message, repr(error))
-        return Outcome(message)
+            return Outcome(repr(error))
+        return Outcome()
 
-    async def _record(self, outcomes: list[Outcome]) -> None:
+    async def _record(self, message: OutboxMessage, outcome: Outcome) -> None:
         async with self.sessions() as session, session.begin():
-            for outcome in outcomes:
-                message = outcome.message
-                if outcome.unreachable is not None:
-                    await mark_unreachable(session, outcome.unreachable)
-                if outcome.error is None:
-                    await outbox.mark_sent(session, message.id)
-                elif outcome.give_up:
-                    await outbox.mark_failed(session, message.id, outcome.error)
-                else:
-                    await outbox.mark_retry(
-                        session, message.id, outcome.error, message.attempts, outcome.retry_after
-                    )
+            if outcome.unreachable is not None:
+                await mark_unreachable(session, outcome.unreachable)
+            if outcome.error is None:
+                await outbox.mark_sent(session, message.id)
+            elif outcome.give_up:
+                await outbox.mark_failed(session, message.id, outcome.error)
+            elif outcome.paced:
+                await outbox.postpone(
+                    session, message.id, outcome.retry_after or 1.0, outcome.error
+                )
+            else:
+                await outbox.mark_retry(session, message.id, outcome.error, message.attempts)
+
+
+def _resend_key(message: OutboxMessage) -> str:
+    """The same for every try of the message: the handed-over reply's own key if it has
+    one (a try before the hand-over may have gone through), else the message's id."""
+    return str(message.payload.get("resend_key") or f"outbox/{message.id}")
+
+
+async def hand_over(
+    sessions: async_sessionmaker[AsyncSession],
+    account: AccountRef,
+    screens: Sequence[Screen],
+    reason: BaseException,
+    keys: Sequence[str | None] = (),
+) -> None:
+    """Queue the screens of a reply that could not go out (the messenger kept failing), in
+    order, for the outbox to deliver to ``account``; written in a short transaction of its
+    own. ``keys``, one per screen, are what the reply's own tries used against repeats."""
+    queued = 0
+    async with sessions() as session, session.begin():
+        for index, screen in enumerate(screens):
+            if screen.invoice is not None:
+                log.warning("an invoice for %s is dropped: it is made afresh on request", account)
+                continue
+            payload: dict[str, object] = {"screen": screen_to_payload(screen)}
+            key = keys[index] if index < len(keys) else None
+            if key:
+                payload["resend_key"] = key
+            outbox.enqueue(session, "screen", payload, recipient=str(account))
+            queued += 1
+    log.warning("%d screen(s) for %s handed to the outbox after %r", queued, account, reason)

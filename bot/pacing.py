@@ -1,4 +1,5 @@
-"""Keeping within messenger send limits: overall messages per second and a gap per chat."""
+"""Keeping within messenger send limits: overall messages per second, a gap per chat, and
+the holds a 429 asks for."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from collections import OrderedDict
 
 class Pacer:
     """Waits before each send so that at most ``per_second`` go out overall and one chat
-    gets at most one message each ``chat_gap`` seconds (Telegram: ~30/s, 1/s per chat)."""
+    gets at most one message each ``chat_gap`` seconds (Telegram: ~30/s, 1/s per chat).
+
+    A messenger's "too many requests" holds one chat, or everything for a limit of the
+    whole bot; the dispatcher asks `held_for` and sends held messages later instead of
+    waiting here, so one flooded chat never holds up the others.
+    """
 
     def __init__(self, per_second: float = 25.0, chat_gap: float = 1.0, remember: int = 10_000):
         self.interval = 1.0 / per_second
@@ -17,6 +23,8 @@ class Pacer:
         self.remember = remember
         self._next_any = 0.0
         self._next_chat: OrderedDict[str, float] = OrderedDict()
+        self._held_all = 0.0
+        self._held: OrderedDict[str, float] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def wait(self, chat: str) -> None:
@@ -24,9 +32,27 @@ class Pacer:
             now = time.monotonic()
             start = max(now, self._next_any, self._next_chat.get(chat, 0.0))
             self._next_any = start + self.interval
-            self._next_chat[chat] = start + self.chat_gap
-            self._next_chat.move_to_end(chat)
-            while len(self._next_chat) > self.remember:
-                self._next_chat.popitem(last=False)
+            _remember(self._next_chat, chat, start + self.chat_gap, self.remember)
         if start > now:
             await asyncio.sleep(start - now)
+
+    def hold(self, chat: str | None, seconds: float) -> None:
+        """Send nothing to ``chat`` (None: to anyone) for ``seconds``."""
+        until = time.monotonic() + seconds
+        if chat is None:
+            self._held_all = max(self._held_all, until)
+        else:
+            _remember(self._held, chat, max(until, self._held.get(chat, 0.0)), self.remember)
+
+    def held_for(self, chat: str) -> float:
+        """Seconds until ``chat`` may be sent to again after a hold; 0 when it is free."""
+        now = time.monotonic()
+        return max(0.0, self._held_all - now, self._held.get(chat, 0.0) - now)
+
+
+def _remember(times: OrderedDict[str, float], chat: str, until: float, limit: int) -> None:
+    """Note a time per chat, forgetting the chats not seen for longest beyond ``limit``."""
+    times[chat] = until
+    times.move_to_end(chat)
+    while len(times) > limit:
+        times.popitem(last=False)

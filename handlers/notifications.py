@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.format import money
-from handlers.screens import Button, Screen, rows
+from handlers.screens import Button, Screen, rows, screen_from_payload
 from handlers.texts import t
 
 
 def render_notification(kind: str, payload: dict[str, Any], lang: str) -> Screen | None:
     """The screen for an outbox message, or None for a kind this version does not know."""
+    if kind == "screen":  # a reply that could not go out at once (bot/delivery.hand_over)
+        return screen_from_payload(payload["screen"])
+    if kind == "staff_alert" and payload.get("reason") == "undelivered":
+        return Screen(t("ru", "notify.undelivered", **payload))
     if kind == "staff_alert":
         facts = ", ".join(f"{key}={value}" for key, value in sorted(payload.items()))
         return Screen(t("ru", "notify.staff_alert", facts=facts))

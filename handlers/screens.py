@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from shop.payments import TelegramInvoice
 
@@ -54,3 +55,37 @@ class Reply:
 def rows(*rows: list[Button] | tuple[Button, ...]) -> tuple[tuple[Button, ...], ...]:
     """Keyboard rows, empty rows dropped."""
     return tuple(tuple(row) for row in rows if row)
+
+
+def screen_to_payload(screen: Screen) -> dict[str, Any]:
+    """The screen as JSON for an outbox message (see `screen_from_payload`).
+
+    An invoice is not carried: it is Telegram's own message, made afresh when the shopper
+    asks to pay again; callers drop such screens. ``replace`` is not carried either: a
+    screen sent later is a new message, never an edit.
+    """
+    data: dict[str, Any] = {"text": screen.text}
+    if screen.buttons:
+        data["buttons"] = [
+            [{k: v for k, v in asdict(button).items() if v is not None} for button in row]
+            for row in screen.buttons
+        ]
+    if screen.photo is not None:
+        data["photo"] = {k: v for k, v in asdict(screen.photo).items() if v is not None}
+    if screen.ask_contact is not None:
+        data["ask_contact"] = screen.ask_contact
+    if screen.clear_reply_keyboard:
+        data["clear_reply_keyboard"] = True
+    return data
+
+
+def screen_from_payload(data: dict[str, Any]) -> Screen:
+    """The screen `screen_to_payload` stored."""
+    photo = data.get("photo")
+    return Screen(
+        text=data["text"],
+        buttons=tuple(tuple(Button(**button) for button in row) for row in data.get("buttons", ())),
+        photo=Photo(**photo) if photo else None,
+        ask_contact=data.get("ask_contact"),
+        clear_reply_keyboard=bool(data.get("clear_reply_keyboard")),
+    )

@@ -22,7 +22,10 @@ from aiogram.types import (
 from aiogram.utils.keyboard import ReplyKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import hand_over
+from bot.telegram.retry import GAVE_UP
 from handlers.screens import Reply, Screen
+from shop.accounts import AccountRef, Channel
 from shop.catalog import photo_data, remember_telegram_file_id
 from shop.db import create_session_factory
 from shop.payments import TelegramInvoice
@@ -87,13 +90,22 @@ class TelegramRenderer:
         self.readers = create_session_factory(bind, read_only=True)
 
     async def show(self, chat_id: int, reply: Reply, origin: Message | None = None) -> None:
-        """Send the reply's screens; the first replacing screen edits ``origin`` in place."""
-        for screen in reply.screens:
-            if screen.replace and origin is not None:
-                await self._replace(origin, screen)
-                origin = None
-            else:
-                await self.send(chat_id, screen)
+        """Send the reply's screens; the first replacing screen edits ``origin`` in place.
+
+        Screens that still cannot go out once the retries are spent (Telegram down, a long
+        429) are handed to the outbox, in order, rather than lost.
+        """
+        for index, screen in enumerate(reply.screens):
+            try:
+                if screen.replace and origin is not None:
+                    await self._replace(origin, screen)
+                    origin = None
+                else:
+                    await self.send(chat_id, screen)
+            except GAVE_UP as error:
+                account = AccountRef(Channel.TELEGRAM, chat_id)
+                await hand_over(self.sessions, account, reply.screens[index:], error)
+                return
 
     async def send(self, chat_id: int, screen: Screen) -> Message:
         if screen.invoice is not None:
@@ -178,7 +190,12 @@ class TelegramRenderer:
             log.info("could not edit message %s (%s); sending anew", message_id, error.message)
             await self.send(chat_id, screen)
             return
+        except GAVE_UP as error:  # the edit kept failing: the screen still reaches the person
+            log.info("could not edit message %s (%r); sending anew", message_id, error)
+            await self.send(chat_id, screen)
+            return
         # Text <-> photo: the new screen first, then the old one goes (no empty flash).
         await self.send(chat_id, screen)
-        with contextlib.suppress(TelegramBadRequest):  # too old to delete: it stays above
+        # Too old to delete, or Telegram failing: the old message stays above.
+        with contextlib.suppress(TelegramBadRequest, *GAVE_UP):
             await self.bot.delete_message(chat_id, message_id)

@@ -1,30 +1,46 @@
-"""Riding out Telegram's hiccups: a 429 is retried after its ``retry_after``; a dropped
-connection (no answer at all) is retried once, so a reply is not lost to a stale keep-alive."""
+"""Riding out Telegram's hiccups: 5xx answers, non-JSON bodies (a proxy's 502 page), dropped
+connections and timeouts are retried with exponential back-off, a short 429 is waited out;
+how long is the call's patience (bot/patience.py). An outbox send raises a 429 at once, so
+that the dispatcher paces the chat instead of the transport sleeping.
+
+Refusals (400, 403 "bot was blocked"...) are never retried: they go to the caller as they are.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
-from aiogram.methods import TelegramMethod
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
+
+from bot import patience
 
 log = logging.getLogger(__name__)
 
-NETWORK_RETRY_DELAY = 0.2
+TRANSIENT: tuple[type[Exception], ...] = (
+    TelegramServerError,
+    TelegramNetworkError,
+    ClientDecodeError,
+)
+"""Faults worth another try: the Bot API (or what stands in front of it) had a bad moment."""
+GAVE_UP: tuple[type[Exception], ...] = (*TRANSIENT, TelegramRetryAfter)
+"""What may still escape a call once its patience ran out: the reply goes to the outbox."""
 
 
-class RetryAfterMiddleware(BaseRequestMiddleware):
-    """Retry a flood-limited call after the wait Telegram names (a few times at most), and a
-    call whose connection dropped before any answer (once)."""
+class TransientRetryMiddleware(BaseRequestMiddleware):
+    """Retry a call through transient faults within the current patience.
 
-    def __init__(self, attempts: int = 3, longest_wait: float = 60.0) -> None:
-        self.attempts = attempts
-        self.longest_wait = longest_wait
+    getUpdates is left alone: aiogram's polling loop backs off on its own.
+    """
 
     async def __call__(
         self,
@@ -32,24 +48,27 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        for attempt in range(1, self.attempts + 1):
+        if isinstance(method, GetUpdates):
+            return await make_request(bot, method)
+        backoff = patience.current().backoff()
+        while True:
             try:
                 return await make_request(bot, method)
-            except TelegramNetworkError as error:
-                if attempt > 1:
-                    raise
-                log.info("network error on %s (%s): trying once more", type(method).__name__, error)
-                await asyncio.sleep(NETWORK_RETRY_DELAY)
             except TelegramRetryAfter as error:
-                if attempt == self.attempts or error.retry_after > self.longest_wait:
+                wait = backoff.flood_wait(error.retry_after)
+                if wait is None:
                     raise
-                log.info("429 on %s: waiting %ss", type(method).__name__, error.retry_after)
-                await asyncio.sleep(error.retry_after)
-        raise AssertionError("unreachable")
+                log.info("429 on %s: waiting %s s", type(method).__name__, wait)
+            except TRANSIENT as error:
+                wait = backoff.next_delay()
+                if wait is None:
+                    raise
+                log.info("%s failed (%r); again in %.2f s", type(method).__name__, error, wait)
+            await asyncio.sleep(wait)
 
     def __repr__(self) -> str:
-        return f"RetryAfterMiddleware(attempts={self.attempts})"
+        return "TransientRetryMiddleware()"
 
 
-def install(bot: Bot, **options: Any) -> None:
-    bot.session.middleware(RetryAfterMiddleware(**options))
+def install(bot: Bot) -> None:
+    bot.session.middleware(TransientRetryMiddleware())

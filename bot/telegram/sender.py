@@ -15,12 +15,15 @@ class TelegramSender:
     def __init__(self, renderer: TelegramRenderer) -> None:
         self.renderer = renderer
 
-    async def send(self, external_id: int, screen: Screen) -> None:
+    async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
+        """Telegram has no way to drop a repeat, so ``key`` is not used."""
         try:
             await self.renderer.send(external_id, screen)
         except TelegramForbiddenError as error:
             raise Unreachable(error.message) from error
         except TelegramRetryAfter as error:
+            # Telegram does not say which limit was hit; the chat's is the usual one, and
+            # the Pacer keeps the whole bot under its overall limit.
             raise RetryLater(error.retry_after) from error
         except TelegramBadRequest as error:
             if any(reason in error.message for reason in GONE):

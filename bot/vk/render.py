@@ -2,7 +2,8 @@
 
 A screen that replaces the one a callback button was on edits that message (messages.edit by
 conversation_message_id); everything else is sent with a random_id derived from the update, so
-a retried update is not shown twice (VK drops a repeated random_id for an hour).
+a retried update is not shown twice (VK drops a repeated random_id for an hour). Screens that
+cannot go out through VK's faults are handed to the outbox with those same keys.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from typing import Any
 import vk_api
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.vk.calls import call, error_code, error_message
+from bot.delivery import hand_over
+from bot.vk.calls import call, error_message, gave_up, take_over_rate_limit_errors
 from bot.vk.events import ButtonPress
 from bot.vk.keyboards import layout
 from bot.vk.photos import PhotoUploads
 from handlers.screens import Reply, Screen
+from shop.accounts import AccountRef, Channel
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +39,19 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def resend_key(update_id: str, index: int) -> str:
+    """What names a screen of a reply against repeats: the update and the screen's place."""
+    return f"{update_id}/{index}"
+
+
 def random_id_for(update_id: str, index: int) -> int:
     """A positive int32 fixed by the update and the screen's place in the reply."""
-    digest = hashlib.sha256(f"{update_id}/{index}".encode()).digest()
+    return random_id_of(resend_key(update_id, index))
+
+
+def random_id_of(key: str) -> int:
+    """A positive int32 fixed by ``key``: every try of one message carries the same one."""
+    digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF or 1
 
 
@@ -63,6 +76,7 @@ class VkRenderer:
 
     def __init__(self, vk: vk_api.VkApi, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.vk = vk
+        take_over_rate_limit_errors(vk)
         self.sessions = sessions
         self.photos = PhotoUploads(vk, sessions)
         self._inline_ok: OrderedDict[int, bool] = OrderedDict()
@@ -85,14 +99,27 @@ class VkRenderer:
         origin_cmid: int | None = None,
         toast_as_text: bool = False,
     ) -> None:
-        """Send the reply's screens; the first replacing one edits message ``origin_cmid``."""
-        for index, screen in enumerate(_shown(reply, toast_as_text)):
+        """Send the reply's screens; the first replacing one edits message ``origin_cmid``.
+
+        Screens that still cannot go out once the retries are spent (VK failing, flood
+        control) are handed to the outbox, in order, rather than lost.
+        """
+        shown = _shown(reply, toast_as_text)
+        for index, screen in enumerate(shown):
             random_id = random_id_for(update_id, index) if update_id else None
-            if screen.replace and origin_cmid is not None:
-                await self._replace(peer_id, origin_cmid, screen, random_id)
-                origin_cmid = None
-            else:
-                await self.send(peer_id, screen, random_id=random_id)
+            try:
+                if screen.replace and origin_cmid is not None:
+                    await self._replace(peer_id, origin_cmid, screen, random_id)
+                    origin_cmid = None
+                else:
+                    await self.send(peer_id, screen, random_id=random_id)
+            except Exception as error:
+                if not gave_up(error):
+                    raise
+                keys = [resend_key(update_id, i) if update_id else None for i in range(len(shown))]
+                account = AccountRef(Channel.VK, peer_id)
+                await hand_over(self.sessions, account, shown[index:], error, keys[index:])
+                return
 
     async def send(self, peer_id: int, screen: Screen, *, random_id: int | None = None) -> int:
         """messages.send; returns the message id. A refused cached photo is uploaded again."""
@@ -162,8 +189,10 @@ class VkRenderer:
             return
         try:
             await self._edit(peer_id, cmid, screen)
-        except vk_api.ApiError as error:
-            log.info("could not edit message %s of %s (%s); sending anew", cmid, peer_id, error)
+        except Exception as error:
+            if not (isinstance(error, vk_api.ApiError) or gave_up(error)):
+                raise
+            log.info("could not edit message %s of %s (%r); sending anew", cmid, peer_id, error)
             await self.send(peer_id, screen, random_id=random_id)
 
     async def _edit(self, peer_id: int, cmid: int, screen: Screen) -> None:
@@ -181,5 +210,7 @@ class VkRenderer:
     async def _delete(self, peer_id: int, cmid: int) -> None:
         try:
             await call(self.vk, "messages.delete", peer_id=peer_id, cmids=cmid, delete_for_all=1)
-        except vk_api.ApiError as error:  # too old to delete for everybody: it stays above
-            log.info("could not delete message %s of %s: %s", cmid, peer_id, error_code(error))
+        except Exception as error:  # too old to delete for everybody, VK failing: it stays
+            if not (isinstance(error, vk_api.ApiError) or gave_up(error)):
+                raise
+            log.info("could not delete message %s of %s: %r", cmid, peer_id, error)

@@ -5,25 +5,31 @@ from __future__ import annotations
 import vk_api
 
 from bot.delivery import RetryLater, Unreachable
-from bot.vk.calls import UNREACHABLE
-from bot.vk.render import VkRenderer
+from bot.vk.calls import FLOOD_CONTROL, TOO_MANY_REQUESTS, UNREACHABLE
+from bot.vk.render import VkRenderer, random_id_of
 from handlers.screens import Screen
 
-FLOOD_WAIT = {6: 1.0, 9: 60.0, 14: 60.0}  # too many requests, flood control, captcha
+CAPTCHA_WAIT = 60.0
+# (seconds, whether the whole community is held): "too many requests" is the token's
+# per-second limit; flood control is about messages to one person.
+FLOOD_WAIT = {TOO_MANY_REQUESTS: (1.0, True), FLOOD_CONTROL: (60.0, False)}
 
 
 class VkSender:
     def __init__(self, renderer: VkRenderer) -> None:
         self.renderer = renderer
 
-    async def send(self, external_id: int, screen: Screen) -> None:
+    async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
+        """The random_id comes from ``key``: VK drops a repeat of a message that went out
+        just before a crash or a lost answer."""
         try:
-            await self.renderer.send(external_id, screen)
+            await self.renderer.send(external_id, screen, random_id=random_id_of(key))
         except vk_api.Captcha as error:
-            raise RetryLater(FLOOD_WAIT[14]) from error
+            raise RetryLater(CAPTCHA_WAIT, everyone=True) from error
         except vk_api.ApiError as error:
             if error.code in UNREACHABLE:
                 raise Unreachable(str(error)) from error
             if error.code in FLOOD_WAIT:
-                raise RetryLater(FLOOD_WAIT[error.code]) from error
+                seconds, everyone = FLOOD_WAIT[error.code]
+                raise RetryLater(seconds, everyone=everyone) from error
             raise

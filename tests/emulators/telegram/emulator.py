@@ -18,6 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from .driver import Group, Person
+from .faults import Fault
 from .limits import RateLimits
 from .messages import now
 from .server import build_app
@@ -118,6 +119,35 @@ class TelegramEmulator:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    # -- faults -----------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 500,
+        *,
+        html: bool = False,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+        token: str | None = None,
+    ) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat_id``, of bot ``token``, when
+        given) are answered with HTTP ``status`` and Telegram's JSON error, or with an HTML
+        page (``html``, a proxy's 502); with ``retry_after`` it is a 429 naming that wait.
+        Nothing the call asked for happens."""
+        if retry_after is not None:
+            status = 429
+        self.world.faults.append(
+            Fault(method, status, html, False, retry_after, chat_id, token, times)
+        )
+
+    def drop_next(
+        self, method: str, *, times: int = 1, chat_id: int | None = None, token: str | None = None
+    ) -> None:
+        """The next ``times`` calls of ``method`` get their connection closed, no answer."""
+        self.world.faults.append(Fault(method, drop=True, chat_id=chat_id, token=token, left=times))
 
     @property
     def rate_limits(self) -> RateLimits:

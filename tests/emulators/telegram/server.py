@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import faults
 from .calls import call_method
 from .spec import Upload
 from .state import World
@@ -43,6 +44,11 @@ async def _api(request: web.Request) -> web.Response:
     if bot is None:
         return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
     params, uploads = await read_params(request)
+    method = world.spec.method_name(request.match_info["method"])
+    if method is not None:
+        faulty = await faults.answer(request, world, bot, method, params)
+        if faulty is not None:
+            return faulty
     status, body = await call_method(world, bot, request.match_info["method"], params, uploads)
     return _json(body, status)
 

@@ -62,7 +62,7 @@ def reaction(world: World, bot: BotState, record: UpdateRecord) -> str | None:
     """ "strong", "weak" (only a callback answer) or None: how the bot has reacted so far."""
     found: str | None = None
     for call in world.calls[record.call_index :]:
-        if call.token != bot.token or call.method in _IGNORED:
+        if call.token != bot.token or call.method in _IGNORED or call.fault:
             continue
         by_query = record.query_id is not None and call.query_id == record.query_id
         in_chat = call.chat_id == record.chat_id and call.method.startswith(_EFFECTS)

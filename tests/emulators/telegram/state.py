@@ -23,6 +23,7 @@ from .spec import Spec
 if TYPE_CHECKING:
     import aiohttp
 
+    from .faults import Fault
     from .webhook import WebhookDelivery
 
 
@@ -347,6 +348,7 @@ class CallRecord:
     uploads: list[str] = field(default_factory=list)  # parameters that carried a new file
     chat_id: int | None = None
     query_id: str | None = None
+    fault: bool = False  # answered by an injected fault (faults.py), not served
 
     def __repr__(self) -> str:
         outcome = "ok" if self.ok else f"{self.error_code} {self.description}"
@@ -468,6 +470,7 @@ class World:
         self.calls: list[CallRecord] = []
         self.spec_warnings: list[str] = []
         self.result_problems: list[str] = []
+        self.faults: list[Fault] = []
         self.http: aiohttp.ClientSession | None = None
         self.stopping = False
         self._user_ids = itertools.count(5_000_001)

@@ -232,6 +232,8 @@ class Person:
         for call in reversed(self.emu.world.calls):
             if call.seq <= inbound.seq:
                 return False
+            if call.fault:
+                continue
             if call.method == "messages.sendMessageEventAnswer":
                 if inbound.answer_id and call.params.get("event_id") == inbound.answer_id:
                     return True

@@ -217,6 +217,16 @@ class VkEmulator:
         """
         self.world.faults.setdefault(method, []).extend([code] * times)
 
+    def fail_http(self, method: str, status: int = 500, times: int = 1) -> None:
+        """The next `times` calls of `method` get HTTP `status` with an HTML page, as a
+        proxy in front of VK answers (vk_api raises ApiHttpError; with 200, a JSON error).
+        Nothing the call asked for happens."""
+        self.world.http_faults.setdefault(method, []).extend([status] * times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get their connection closed, no answer."""
+        self.world.http_faults.setdefault(method, []).extend([None] * times)
+
     def set_flood_control(self, limit: int | None, window: float = 60.0) -> None:
         """Error 9 once more than `limit` messages go to one person within `window` s."""
         self.world.flood_limit = limit
@@ -348,6 +358,8 @@ class VkEmulator:
         try:
             params = await self._params(request)
             record.params = {k: v for k, v in params.items() if k != "access_token"}
+            if self.world.http_faults.get(name):
+                return self._http_fault(request, record, self.world.http_faults[name].pop(0))
             try:
                 record.response = self._call(name, params, record)
                 body: dict[str, Any] = {"response": record.response}
@@ -372,6 +384,18 @@ class VkEmulator:
         finally:
             record.finished = now()
             self._end()
+
+    @staticmethod
+    def _http_fault(request: web.Request, record: CallRecord, status: int | None) -> web.Response:
+        record.fault = True
+        if status is None:
+            record.error = (0, "injected fault: connection dropped")
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()  # written to a closed transport: never seen
+        record.error = (status, f"injected fault: HTTP {status}")
+        page = f"<html><head><title>{status}</title></head><body>{status}</body></html>"
+        return web.Response(status=status, text=page, content_type="text/html")
 
     async def _handle_longpoll(self, request: web.Request) -> web.Response:
         group = self.world.groups.get(int(request.match_info["group_id"]))

@@ -180,6 +180,7 @@ class CallRecord:
     finished: float | None = None
     response: Any = None
     error: tuple[int, str] | None = None
+    fault: bool = False  # answered by an injected HTTP fault, not served
 
     @property
     def ok(self) -> bool:
@@ -238,6 +239,8 @@ class World:
         self.random_ids: dict[tuple[int, int, int], tuple[int, float]] = {}
         self.sent_times: dict[tuple[int, int], list[float]] = {}
         self.faults: dict[str, list[int]] = {}
+        # method -> HTTP faults to answer its next calls with: a status, or None to drop
+        self.http_faults: dict[str, list[int | None]] = {}
         self.flood_limit: int | None = None  # messages.send per peer per flood_window
         self.flood_window = 60.0
         self.time_offset = 0.0
