@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -83,24 +83,33 @@ class InboxWorker:
             self.on_parked[source] = on_parked
 
     async def accept(
-        self, arrivals: Sequence[Arrival], *, position: tuple[str, str] | None = None
+        self,
+        arrivals: Sequence[Arrival],
+        *,
+        position: tuple[str, str] | None = None,
+        wait: float = 0.0,
     ) -> int:
         """Commit the arrivals (and a long poll's new ``position``), then start handling the
-        new ones. Raises if the database cannot take them: then do not acknowledge."""
+        new ones, waiting up to ``wait`` seconds for that. Raises if the database cannot
+        take them: then do not acknowledge."""
         async with self.sessions() as session, session.begin():
             entries = await inbox.store(session, arrivals)
             if position is not None:
                 await inbox.save_position(session, *position)
-        for entry in entries:
-            self._spawn(self._run_lane(entry.lane, entry))
+        started = [self._spawn(self._run_lane(entry.lane, entry)) for entry in entries]
+        running = {task for task in started if task is not None}
+        if wait and running:
+            await asyncio.wait(running, timeout=wait)
         return len(entries)
 
-    def _spawn(self, job: Awaitable[None]) -> None:
+    def _spawn(self, job: Coroutine[object, object, None]) -> asyncio.Task[None] | None:
         if self._closed:
-            return
+            job.close()
+            return None
         task = asyncio.ensure_future(job)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _run_lane(self, lane: str, first: Entry | None) -> None:
         """Handle ``first`` (just stored here), or else the lane's pending events in order."""

@@ -40,6 +40,8 @@ SAFETY_NET_SECONDS = 300
 
 
 SOURCE = "yookassa"
+SETTLE_WITHIN = 5.0
+"""How long a notification's answer waits for it to be settled (the inbox has it anyway)."""
 
 
 def add_yookassa_routes(
@@ -68,7 +70,7 @@ def add_yookassa_routes(
         event_id = f"{notification.event}:{notification.object_id}"[:96]
         lane = f"{SOURCE}:{notification.object_id}"[:96]
         try:
-            await worker.accept([Arrival(SOURCE, event_id, lane, raw)])
+            await worker.accept([Arrival(SOURCE, event_id, lane, raw)], wait=SETTLE_WITHIN)
         except Exception as error:
             log.warning("YooKassa notification not stored (%r): asking for it again", error)
             return web.json_response({"error": "try again"}, status=503)

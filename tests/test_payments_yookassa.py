@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 from yookassa import Configuration
 
+from bot.inbox import InboxWorker
 from bot.payment_webhooks import YOOKASSA_PATH, add_yookassa_routes, poll_pending_payments
 from payments.yookassa import YooKassaGateway
 from shop.errors import ShopError
@@ -48,8 +49,10 @@ def gateway(emu: YooKassaEmulator) -> YooKassaGateway:
 
 async def _serve(sessions, gateway, check_ip: bool) -> tuple[web.AppRunner, str]:
     app = web.Application()
-    add_yookassa_routes(app, sessions, gateway, check_ip=check_ip)
+    worker = InboxWorker(sessions)
+    add_yookassa_routes(app, sessions, gateway, worker, check_ip=check_ip)
     runner = web.AppRunner(app, access_log=None)
+    app.on_cleanup.append(lambda _app: worker.close())
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import OutboxDelivery
 from bot.http import create_web_app
+from bot.inbox import InboxWorker
 from bot.pacing import Pacer
 from bot.vk.frontend import WEBHOOK_PATH, VkFrontend
 from bot.vk.sender import VkSender
@@ -73,10 +74,12 @@ async def running_shop(
         await load_demo_catalog(session)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    worker = InboxWorker(sessions)
     frontend = VkFrontend(
         make_vk_api(group.token, group.id, emu.api_url),
         Conversation(sessions),
         sessions,
+        worker,
         group_id=group.id,
         callback_url=base_url if callback_secret is not None else "",
         callback_secret=callback_secret or "",
@@ -100,6 +103,7 @@ async def running_shop(
         yield VkShop(emu, group, sessions, frontend, base_url)
     finally:
         await frontend.stop()
+        await worker.close()
         delivering.cancel()
         await asyncio.gather(delivering, return_exceptions=True)
         await runner.cleanup()
