@@ -1,6 +1,9 @@
 """YooKassa through the official SDK, as a `shop.payments.PaymentGateway`.
 
-The SDK is blocking, so every call runs in a worker thread. Its credentials normally live in
+The SDK is blocking, so every call runs in a worker thread of the gateway's own: creating
+payments and refunds (a shopper or staff waiting) in one pool, re-reading them (notifications,
+polling: anyone on the internet can cause those) in another, small one, so a flood of lookups
+never holds back a checkout, nor the loop's default pool. Its credentials normally live in
 the global ``Configuration``; each gateway instead snapshots its own into one ``ApiClient``
 (under a lock, restoring the globals), so two gateways or other SDK users never mix shops.
 The SDK sends no request timeout of its own; ours is added to every request.
@@ -13,6 +16,7 @@ import functools
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -46,6 +50,10 @@ from shop.payments.receipts import CURRENCY
 DEFAULT_API_URL = "https://api.yookassa.ru/v3"
 REFUSALS = (BadRequestError, ForbiddenError, UnauthorizedError)
 """Answers that a retry with the same request would only get again."""
+CREATE_THREADS = 8
+LOOKUP_THREADS = 3
+"""Notification lookups are admitted by shop.payments.LookupGate (at most one unknown id at
+a time), so genuine ones keep at least two threads."""
 
 T = TypeVar("T")
 _CONFIGURATION = threading.Lock()
@@ -123,12 +131,21 @@ class YooKassaGateway:
         vat_code: int = 1,
         tax_system_code: int | None = None,
         timeout: float = 30.0,
+        create_threads: int = CREATE_THREADS,
+        lookup_threads: int = LOOKUP_THREADS,
     ) -> None:
         self.vat_code = vat_code
         self.tax_system_code = tax_system_code
         client = _ShopClient(shop_id, secret_key, api_url.rstrip("/"), timeout)
         self._payments = _bound(Payment, client)
         self._refunds = _bound(Refund, client)
+        self._creating = ThreadPoolExecutor(create_threads, thread_name_prefix="yookassa-create")
+        self._looking_up = ThreadPoolExecutor(lookup_threads, thread_name_prefix="yookassa-lookup")
+
+    def close(self) -> None:
+        """Let the worker threads go once their calls end (at shutdown; idle ones cost nothing)."""
+        self._creating.shutdown(wait=False, cancel_futures=True)
+        self._looking_up.shutdown(wait=False, cancel_futures=True)
 
     async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         params = (
@@ -143,12 +160,14 @@ class YooKassaGateway:
             .set_receipt(sdk_receipt(request.receipt, self.vat_code, self.tax_system_code))
             .build()
         )
-        answer = await self._call(self._payments.create, params, request.idempotence_key)
+        answer = await self._call(
+            self._creating, self._payments.create, params, request.idempotence_key
+        )
         return _payment(answer)
 
     async def get_payment(self, payment_id: str) -> ProviderPayment | None:
         try:
-            return _payment(await self._call(self._payments.find_one, payment_id))
+            return _payment(await self._call(self._looking_up, self._payments.find_one, payment_id))
         except _NotFound:
             return None
 
@@ -162,19 +181,22 @@ class YooKassaGateway:
         )
         if request.receipt is not None:
             builder.set_receipt(sdk_receipt(request.receipt, self.vat_code, self.tax_system_code))
-        answer = await self._call(self._refunds.create, builder.build(), request.idempotence_key)
+        answer = await self._call(
+            self._creating, self._refunds.create, builder.build(), request.idempotence_key
+        )
         return _refund(answer)
 
     async def get_refund(self, refund_id: str) -> ProviderRefund | None:
         try:
-            return _refund(await self._call(self._refunds.find_one, refund_id))
+            return _refund(await self._call(self._looking_up, self._refunds.find_one, refund_id))
         except _NotFound:
             return None
 
-    async def _call(self, method: Callable[..., T], *args: Any) -> T:
-        """Run a blocking SDK call in a thread; turn its failures into GatewayError."""
+    async def _call(self, pool: ThreadPoolExecutor, method: Callable[..., T], *args: Any) -> T:
+        """Run a blocking SDK call in one of ``pool``'s threads; failures become GatewayError."""
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.to_thread(method, *args)
+            return await loop.run_in_executor(pool, functools.partial(method, *args))
         except NotFoundError as error:
             raise _NotFound(_describe(error), retryable=False) from error
         except REFUSALS as error:

@@ -7,6 +7,7 @@ a webhook body, moves an order.
 
 - attempts: `start_payment` (one pending payment per order), `pending_payments` for polling
 - settlement: `confirm_payment` / `sync_payment`, late payments after expiry, staff alerts
+- lookups: `LookupGate` / `sync_notified`, which notified ids are re-read from the API, and when
 - refunds: `refund_order` (whole or by lines), `sync_refund`, `run_queued_refunds`
 - telegram: `invoice_for`, `check_pre_checkout`, `record_telegram_payment`
 - cash: `choose_cash_on_delivery`
@@ -24,6 +25,7 @@ from shop.payments.gateway import (
     RefundRequest,
 )
 from shop.payments.ledger import STAFF, SYSTEM, payments_of
+from shop.payments.lookups import LookupGate, Verdict, classify, sync_notified
 from shop.payments.receipts import (
     Receipt,
     ReceiptLine,
@@ -53,6 +55,7 @@ __all__ = [
     "STAFF",
     "SYSTEM",
     "GatewayError",
+    "LookupGate",
     "Outcome",
     "PaymentGateway",
     "PaymentRequest",
@@ -64,8 +67,10 @@ __all__ = [
     "RefundResult",
     "Settlement",
     "TelegramInvoice",
+    "Verdict",
     "check_pre_checkout",
     "choose_cash_on_delivery",
+    "classify",
     "confirm_payment",
     "execute_refund",
     "invoice_for",
@@ -81,6 +86,7 @@ __all__ = [
     "rubles",
     "run_queued_refunds",
     "start_payment",
+    "sync_notified",
     "sync_payment",
     "sync_refund",
 ]
