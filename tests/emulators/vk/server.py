@@ -224,8 +224,14 @@ class VkEmulator:
         self.world.http_faults.setdefault(method, []).extend([status] * times)
 
     def drop_next(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` get their connection closed, no answer."""
-        self.world.http_faults.setdefault(method, []).extend([None] * times)
+        """The next `times` calls of `method` get their connection closed, no answer;
+        nothing the call asked for happens."""
+        self.world.http_faults.setdefault(method, []).extend(["drop"] * times)
+
+    def lose_answers(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are served, then their connection is closed
+        before the answer: done on VK's side, a network error on the bot's."""
+        self.world.http_faults.setdefault(method, []).extend(["lose"] * times)
 
     def set_flood_control(self, limit: int | None, window: float = 60.0) -> None:
         """Error 9 once more than `limit` messages go to one person within `window` s."""
@@ -358,8 +364,11 @@ class VkEmulator:
         try:
             params = await self._params(request)
             record.params = {k: v for k, v in params.items() if k != "access_token"}
-            if self.world.http_faults.get(name):
-                return self._http_fault(request, record, self.world.http_faults[name].pop(0))
+            fault = self.world.http_faults[name].pop(0) if self.world.http_faults.get(name) else 0
+            if isinstance(fault, int) and fault:
+                return self._http_fault(record, fault)
+            if fault == "drop":
+                return self._drop(request, record, served=False)
             try:
                 record.response = self._call(name, params, record)
                 body: dict[str, Any] = {"response": record.response}
@@ -380,22 +389,28 @@ class VkEmulator:
                 self.world.warnings.append(f"{name}: emulator failure {traceback.format_exc()}")
                 record.error = (10, f"Internal server error: {exc!r}")
                 body = {"error": {"error_code": 10, "error_msg": record.error[1]}}
+            if fault == "lose":
+                return self._drop(request, record, served=True)
             return web.json_response(body, dumps=_dumps)
         finally:
             record.finished = now()
             self._end()
 
     @staticmethod
-    def _http_fault(request: web.Request, record: CallRecord, status: int | None) -> web.Response:
+    def _http_fault(record: CallRecord, status: int) -> web.Response:
         record.fault = True
-        if status is None:
-            record.error = (0, "injected fault: connection dropped")
-            assert request.transport is not None
-            request.transport.close()
-            return web.Response()  # written to a closed transport: never seen
         record.error = (status, f"injected fault: HTTP {status}")
         page = f"<html><head><title>{status}</title></head><body>{status}</body></html>"
         return web.Response(status=status, text=page, content_type="text/html")
+
+    @staticmethod
+    def _drop(request: web.Request, record: CallRecord, *, served: bool) -> web.Response:
+        """Close the connection with no answer; a served call's effects stay, as on VK."""
+        record.fault = not served
+        record.error = (0, "injected fault: " + ("answer lost" if served else "connection dropped"))
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()  # written to a closed transport: never seen
 
     async def _handle_longpoll(self, request: web.Request) -> web.Response:
         group = self.world.groups.get(int(request.match_info["group_id"]))

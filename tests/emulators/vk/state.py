@@ -239,8 +239,8 @@ class World:
         self.random_ids: dict[tuple[int, int, int], tuple[int, float]] = {}
         self.sent_times: dict[tuple[int, int], list[float]] = {}
         self.faults: dict[str, list[int]] = {}
-        # method -> HTTP faults to answer its next calls with: a status, or None to drop
-        self.http_faults: dict[str, list[int | None]] = {}
+        # method -> faults for its next calls: an HTTP status, "drop" or "lose" (server.py)
+        self.http_faults: dict[str, list[int | str]] = {}
         self.flood_limit: int | None = None  # messages.send per peer per flood_window
         self.flood_window = 60.0
         self.time_offset = 0.0
