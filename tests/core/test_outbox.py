@@ -8,6 +8,7 @@ import json
 import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.delivery import OutboxDelivery, RetryLater, hand_over
@@ -110,10 +111,8 @@ async def test_a_crash_after_a_send_repeats_only_the_message_in_flight(sessions)
                 raise asyncio.CancelledError  # the process is killed right after this send
 
     dying = DyingSender()
-    try:
+    with pytest.raises(asyncio.CancelledError):
         await delivery(sessions, dying).run_once()
-    except asyncio.CancelledError:
-        pass
     await make_due(sessions)  # the lease of what the dead worker held runs out
     after = FakeSender()
     await delivery(sessions, after).run_once()
