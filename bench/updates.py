@@ -34,14 +34,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from bench.common import fresh_database
 from shop.db import create_engine, create_session_factory
-from shop.models import Variant
+from shop.models import InboxEvent, InboxStatus, Order, OrderLine, Variant
 from tests.emulators.telegram import Person, TelegramEmulator
 
 QUIET = 0.05
+STEPS = 14  # updates in one journey
 PROFILE = os.environ.get("BENCH_PROFILE")  # a path prefix: each bot's cProfile goes there
 
 
@@ -73,6 +74,7 @@ async def journey(person: Person, n: int, timed: Timer) -> int:
         lambda: person.press("Подтвердить заказ"),
         lambda: person.send("кружка"),
     ]
+    assert len(steps) == STEPS
     for step in steps:
         await timed(step())
     return len(steps)
@@ -189,13 +191,48 @@ async def run_shop(emu: TelegramEmulator, kind: str, shoppers: int, rounds: int)
             await session.execute(update(Variant).values(stock=100_000))
         await engine.dispose()
 
+        journeys = 0
+
         async def shop(timer: Timer) -> int:
+            nonlocal journeys
             people = [emu.user(token, first_name=f"Покупатель{n}") for n in range(shoppers)]
             counts = await asyncio.gather(*(journey(p, n, timer) for n, p in enumerate(people)))
+            journeys += shoppers
             return sum(counts)
 
         runs = await measure(f"shop ({kind})", pid, shop, rounds)
+        await report_exactly_once(url, journeys)
         return combined(f"shop ({kind}), all", runs)
+
+
+async def report_exactly_once(url: str, journeys: int) -> None:
+    """Events lost (sent but not handled) and applied twice (a second order from one
+    journey, or a cart line of other than the 2 units each journey puts in)."""
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            statuses = dict(
+                (
+                    await session.execute(
+                        select(InboxEvent.status, func.count()).group_by(InboxEvent.status)
+                    )
+                ).all()
+            )
+            orders = await session.scalar(select(func.count()).select_from(Order))
+            odd_lines = await session.scalar(
+                select(func.count()).select_from(OrderLine).where(OrderLine.quantity != 2)
+            )
+    finally:
+        await engine.dispose()
+    sent = journeys * STEPS
+    lost = sent - statuses.get(InboxStatus.DONE, 0)
+    twice = max(0, (orders or 0) - journeys) + (odd_lines or 0)
+    print(
+        f"{'':24} events sent {sent}, handled {statuses.get(InboxStatus.DONE, 0)}: "
+        f"events lost {lost}, events applied twice {twice} "
+        f"(pending {statuses.get(InboxStatus.PENDING, 0)}, "
+        f"parked {statuses.get(InboxStatus.PARKED, 0)})"
+    )
 
 
 async def run_echo(emu: TelegramEmulator, shoppers: int, per_person: int, rounds: int) -> Run:

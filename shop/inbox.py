@@ -71,37 +71,34 @@ _STORE = {
         payload=bindparam("payload"),
         status=InboxStatus.PENDING.value,
         attempts=0,
-        next_attempt_at=bindparam("now"),
-        received_at=bindparam("now"),
+        next_attempt_at=bindparam("due"),
+        received_at=bindparam("received"),
     )
     .on_conflict_do_nothing()
-    .returning(_inbox.c.id, _inbox.c.event_id)
+    .returning(_inbox.c.id, _inbox.c.source, _inbox.c.event_id)
     for dialect, insert in CONFLICT_INSERTS.items()
 }
 
 
 async def store(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Entry]:
-    """Add events to the current transaction; return the new ones (duplicates are dropped)."""
+    """Add events to the current transaction (one statement for the lot); return the new
+    ones in arrival order (duplicates of stored events are dropped)."""
     if not arrivals:
         return []
     now = utcnow()
-    statement = _STORE[session.get_bind().dialect.name]
-    new: dict[tuple[str, str], int] = {}
-    for arrival in arrivals:  # one statement each: RETURNING of a batch has no fixed order
-        row = (
-            await session.execute(
-                statement,
-                {
-                    "source": arrival.source,
-                    "event_id": arrival.event_id,
-                    "lane": arrival.lane,
-                    "payload": arrival.payload,
-                    "now": now,
-                },
-            )
-        ).first()
-        if row is not None:
-            new[(arrival.source, arrival.event_id)] = row.id
+    params = [
+        {
+            "source": a.source,
+            "event_id": a.event_id,
+            "lane": a.lane,
+            "payload": a.payload,
+            "due": now,
+            "received": now,
+        }
+        for a in arrivals
+    ]
+    result = await session.execute(_STORE[session.get_bind().dialect.name], params)
+    new = {(row.source, row.event_id): row.id for row in result}
     return [
         Entry(new[key], a.source, a.lane, a.payload, parsed=a.parsed)
         for a in arrivals
