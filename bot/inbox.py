@@ -32,7 +32,7 @@ ParkedHook = Callable[[Entry], Awaitable[None]]
 SWEEP_SECONDS = 1.0
 LEFT_BEHIND = timedelta(seconds=3)
 """A pending event older than this is taken up by the sweeper, whoever received it."""
-OUTAGE_RETRY_SECONDS = 1.0
+TRANSIENT_RETRY_SECONDS = 0.2
 
 
 def is_transient(error: BaseException) -> bool:
@@ -114,7 +114,7 @@ class InboxWorker:
     async def _run_lane(self, lane: str, first: Entry | None) -> None:
         """Handle ``first`` (just stored here), or else the lane's pending events in order."""
         async with self.lanes.hold(lane):
-            entry = first
+            entry, retried = first, False
             while not self._closed:
                 if entry is None:
                     async with self.sessions() as session:
@@ -123,6 +123,13 @@ class InboxWorker:
                         return  # nothing left, or the oldest waits for its retry time
                     entry = found[0]
                 outcome = await self._handle(entry)
+                if outcome == "transient" and not retried:
+                    retried = True  # a connection the database dropped: once more, afresh
+                    await asyncio.sleep(TRANSIENT_RETRY_SECONDS)
+                    continue
+                retried = False
+                if outcome == "transient":
+                    return  # the sweeper tries again once the database answers
                 if outcome == "handled" and entry is first:
                     return  # the fast path: no look back; the sweeper covers the rest
                 if outcome == "stop":
@@ -130,7 +137,8 @@ class InboxWorker:
                 entry = None  # not ours to handle yet, or more may wait: look at the lane
 
     async def _handle(self, entry: Entry) -> str:
-        """``handled``, ``again`` (an earlier event came first: look again) or ``stop``."""
+        """``handled``, ``again`` (an earlier event came first: look again), ``transient``
+        (the database or network failed: not counted) or ``stop`` (counted; due later)."""
         handler = self.handlers.get(entry.source)
         if handler is None:
             log.error("no handler for inbox source %s", entry.source)
@@ -156,7 +164,7 @@ class InboxWorker:
         self.failed += 1
         if is_transient(error):
             log.warning("inbox event %s waits: %r", entry.id, error)
-            return "stop"  # the sweeper tries again once the database answers
+            return "transient"
         log.exception(
             "inbox event %s failed (try %s)", entry.id, entry.attempts + 1, exc_info=error
         )

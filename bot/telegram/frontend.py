@@ -36,7 +36,9 @@ ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
 SOURCE = "telegram"
 POLL_TIMEOUT = 25
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-BACKOFF_FIRST, BACKOFF_LONGEST = 1.0, 30.0
+BACKOFF_FIRST, BACKOFF_LONGEST = 0.5, 5.0
+"""Polling again after a failure (Telegram or the database unreachable): seconds."""
+UNAUTHORIZED_RETRY_SECONDS = 30.0
 COMMANDS = ("start", "catalog", "cart", "orders", "help")
 COMMAND_TEXTS = {
     "start": "btn.menu",
@@ -164,7 +166,7 @@ class TelegramFrontend:
                 raise
             except TelegramUnauthorizedError:
                 log.error("Telegram: the bot token was refused (Unauthorized); retrying")
-                await asyncio.sleep(BACKOFF_LONGEST)
+                await asyncio.sleep(UNAUTHORIZED_RETRY_SECONDS)
             except Exception as error:
                 log.warning("Telegram polling failed (%r); again in %.0f s", error, delay)
                 await asyncio.sleep(delay)

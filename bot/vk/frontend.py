@@ -141,10 +141,10 @@ class VkFrontend:
             except Exception as error:
                 if self._stopping.is_set():
                     return
-                log.warning("VK events not stored (%r); asking again in %.0f s", error, delay)
+                log.warning("VK events not stored (%r); asking again in %.1f s", error, delay)
                 poll.ts = before
                 self._stopping.wait(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, 5.0)
 
     async def callback_handler(self, request: web.Request) -> web.Response:
         """Callback API: the confirmation string, or "ok" once the event is stored (an error
