@@ -349,6 +349,7 @@ class VkEmulator:
         self.world.warnings.extend(schema.validate(name, params))
         faults = self.world.faults.get(name)
         if faults:
+            record.fault = True  # not the bot's reaction: the driver waits for the retry
             raise VkError(faults.pop(0))
         method = self.methods.table.get(name)
         if method is None:

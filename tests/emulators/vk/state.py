@@ -180,7 +180,7 @@ class CallRecord:
     finished: float | None = None
     response: Any = None
     error: tuple[int, str] | None = None
-    fault: bool = False  # answered by an injected HTTP fault, not served
+    fault: bool = False  # answered by an injected fault, not served
 
     @property
     def ok(self) -> bool:
