@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,7 @@ from shop import outbox
 from shop.accounts import AccountRef, Channel, parse_account
 from shop.customers import mark_unreachable, reachable_accounts
 from shop.models import OutboxMessage
+from shop.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class Unreachable(Exception):
 
 
 class RetryLater(Exception):
-    """The messenger asked to slow down: this chat, or every chat when ``everyone``."""
+    """The messenger asked to slow down: this chat, or all its chats when ``everyone``."""
 
     def __init__(self, seconds: float, *, everyone: bool = False) -> None:
         super().__init__(seconds)
@@ -124,7 +126,7 @@ class OutboxDelivery:
             screen = render_notification(message.kind, message.payload, language)
             if screen is None:
                 return Outcome(f"unknown kind {message.kind}", give_up=True)
-            held = self.pacer.held_for(str(target))
+            held = self.pacer.held_for(str(target), target.channel.value)
             if held > 0:
                 return Outcome(RATE_LIMITED, retry_after=held, paced=True)
             await self.pacer.wait(str(target))
@@ -133,7 +135,8 @@ class OutboxDelivery:
         except Unreachable as error:
             return Outcome(f"unreachable: {error}", give_up=True, unreachable=target)
         except RetryLater as error:
-            self.pacer.hold(None if error.everyone else str(target), error.seconds)
+            assert target is not None
+            self.pacer.hold(target.channel.value if error.everyone else str(target), error.seconds)
             return Outcome(RATE_LIMITED, retry_after=error.seconds, paced=True)
         except Exception as error:  # network trouble, a message this version cannot render...
             log.warning("outbox message %s to %s failed: %r", message.id, target, error)
@@ -168,11 +171,14 @@ async def hand_over(
     screens: Sequence[Screen],
     reason: BaseException,
     keys: Sequence[str | None] = (),
+    wait: float | None = None,
 ) -> None:
     """Queue the screens of a reply that could not go out (the messenger kept failing), in
     order, for the outbox to deliver to ``account``; written in a short transaction of its
-    own. ``keys``, one per screen, are what the reply's own tries used against repeats."""
+    own. ``keys``, one per screen, are what the reply's own tries used against repeats;
+    ``wait`` is how long the messenger asked to be left alone (a 429)."""
     queued = 0
+    not_before = utcnow() + timedelta(seconds=wait) if wait else None
     async with sessions() as session, session.begin():
         for index, screen in enumerate(screens):
             if screen.invoice is not None:
@@ -182,6 +188,8 @@ async def hand_over(
             key = keys[index] if index < len(keys) else None
             if key:
                 payload["resend_key"] = key
-            outbox.enqueue(session, "screen", payload, recipient=str(account))
+            message = outbox.enqueue(session, "screen", payload, recipient=str(account))
+            if not_before is not None:
+                message.next_attempt_at = not_before
             queued += 1
     log.warning("%d screen(s) for %s handed to the outbox after %r", queued, account, reason)

@@ -12,9 +12,10 @@ class Pacer:
     """Waits before each send so that at most ``per_second`` go out overall and one chat
     gets at most one message each ``chat_gap`` seconds (Telegram: ~30/s, 1/s per chat).
 
-    A messenger's "too many requests" holds one chat, or everything for a limit of the
-    whole bot; the dispatcher asks `held_for` and sends held messages later instead of
-    waiting here, so one flooded chat never holds up the others.
+    A messenger's "too many requests" holds one chat (``telegram:123``), or every chat of
+    a messenger (``vk``) for a limit of the whole bot; the dispatcher asks `held_for` and
+    sends held messages later instead of waiting here, so one flooded chat never holds up
+    the others.
     """
 
     def __init__(self, per_second: float = 25.0, chat_gap: float = 1.0, remember: int = 10_000):
@@ -23,7 +24,6 @@ class Pacer:
         self.remember = remember
         self._next_any = 0.0
         self._next_chat: OrderedDict[str, float] = OrderedDict()
-        self._held_all = 0.0
         self._held: OrderedDict[str, float] = OrderedDict()
         self._lock = asyncio.Lock()
 
@@ -36,18 +36,15 @@ class Pacer:
         if start > now:
             await asyncio.sleep(start - now)
 
-    def hold(self, chat: str | None, seconds: float) -> None:
-        """Send nothing to ``chat`` (None: to anyone) for ``seconds``."""
-        until = time.monotonic() + seconds
-        if chat is None:
-            self._held_all = max(self._held_all, until)
-        else:
-            _remember(self._held, chat, max(until, self._held.get(chat, 0.0)), self.remember)
+    def hold(self, key: str, seconds: float) -> None:
+        """Send nothing to ``key`` (a chat, or a whole messenger) for ``seconds``."""
+        until = max(time.monotonic() + seconds, self._held.get(key, 0.0))
+        _remember(self._held, key, until, self.remember)
 
-    def held_for(self, chat: str) -> float:
-        """Seconds until ``chat`` may be sent to again after a hold; 0 when it is free."""
+    def held_for(self, *keys: str) -> float:
+        """Seconds until none of ``keys`` is held any more; 0 when all are free."""
         now = time.monotonic()
-        return max(0.0, self._held_all - now, self._held.get(chat, 0.0) - now)
+        return max(0.0, *(self._held.get(key, 0.0) - now for key in keys))
 
 
 def _remember(times: OrderedDict[str, float], chat: str, until: float, limit: int) -> None:

@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -104,7 +104,8 @@ class TelegramRenderer:
                     await self.send(chat_id, screen)
             except GAVE_UP as error:
                 account = AccountRef(Channel.TELEGRAM, chat_id)
-                await hand_over(self.sessions, account, reply.screens[index:], error)
+                wait = error.retry_after if isinstance(error, TelegramRetryAfter) else None
+                await hand_over(self.sessions, account, reply.screens[index:], error, wait=wait)
                 return
 
     async def send(self, chat_id: int, screen: Screen) -> Message:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.delivery import OutboxDelivery, RetryLater, hand_over
+from bot.delivery import OutboxDelivery, RetryLater, Sender, hand_over
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
 from handlers.screens import Button, Photo, Screen, rows, screen_to_payload
@@ -51,10 +51,10 @@ def delivery(sessions, sender: FakeSender) -> OutboxDelivery:
     )
 
 
-async def enqueue_screen(sessions, chat: int, text: str) -> int:
+async def enqueue_screen(sessions, chat: int, text: str, channel: str = "telegram") -> int:
     async with sessions() as session, session.begin():
         payload = {"screen": screen_to_payload(Screen(text))}
-        message = outbox.enqueue(session, "screen", payload, recipient=f"telegram:{chat}")
+        message = outbox.enqueue(session, "screen", payload, recipient=f"{channel}:{chat}")
         await session.flush()
         return message.id
 
@@ -142,14 +142,16 @@ async def test_a_429_holds_that_chat_only_and_costs_no_try(sessions):
     assert (await stored(sessions, flooded)).attempts == 0
 
 
-async def test_a_flood_limit_of_the_whole_bot_holds_every_chat(sessions):
-    await enqueue_screen(sessions, 1, "first")
-    later = await enqueue_screen(sessions, 2, "second")
-    sender = FakeSender(refuse={1: RetryLater(20, everyone=True)})
+async def test_a_flood_limit_of_the_whole_bot_holds_its_messenger_only(sessions):
+    await enqueue_screen(sessions, 1, "first", "vk")
+    later = await enqueue_screen(sessions, 2, "second", "vk")
+    await enqueue_screen(sessions, 3, "third")
+    vk, telegram = FakeSender(refuse={1: RetryLater(20, everyone=True)}), FakeSender()
+    senders: dict[Channel, Sender] = {Channel.VK: vk, Channel.TELEGRAM: telegram}
 
-    await delivery(sessions, sender).run_once()
+    await OutboxDelivery(sessions, senders, Pacer(per_second=1000, chat_gap=0)).run_once()
 
-    assert sender.tries == [1]
+    assert (vk.tries, telegram.texts(3)) == ([1], ["third"])
     postponed = await stored(sessions, later)
     assert (postponed.status, postponed.attempts) == ("pending", 0)
     assert postponed.next_attempt_at > utcnow() + timedelta(seconds=15)

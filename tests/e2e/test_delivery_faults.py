@@ -3,6 +3,8 @@ PostgreSQL. Faults are injected into the emulator; the shop runs as in productio
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -11,6 +13,7 @@ from bot.app import start
 from handlers.screens import Screen, screen_to_payload
 from shop import outbox
 from shop.models import OutboxMessage
+from shop.models.types import utcnow
 from tests.e2e.conftest import eventually
 
 GREETING = "Здравствуйте, Алиса!"
@@ -77,11 +80,34 @@ async def test_a_reply_that_cannot_go_out_now_comes_through_the_outbox(shop, imp
     await alice.wait_for(HELP)
     assert len(texts(alice, HELP)) == 1
     [handed] = await handed_over(shop)
-    assert (handed.kind, handed.recipient, handed.status) == (
-        "screen",
-        f"telegram:{alice.id}",
-        "sent",
-    )
+    assert (handed.kind, handed.recipient) == ("screen", f"telegram:{alice.id}")
+
+    async def sent() -> bool:
+        return [m.status for m in await handed_over(shop)] == ["sent"]
+
+    await eventually(sent)
+
+
+async def test_a_short_429_on_a_reply_is_waited_out(shop):
+    alice = shop.user()
+    shop.emu.fail_next("sendMessage", retry_after=1)
+    await alice.send("/start")
+    assert len(texts(alice, GREETING)) == 1
+    assert await handed_over(shop) == []
+
+
+async def test_a_long_429_on_a_reply_leaves_it_to_the_outbox_for_later(shop):
+    alice = shop.user()
+    shop.emu.fail_next("sendMessage", retry_after=30)
+    await alice.send("/start", expect_reply=False)
+    await eventually(lambda: handed_over(shop))
+    [later] = await handed_over(shop)
+    assert (later.kind, later.status, alice.bot_messages) == ("screen", "pending", [])
+    assert later.next_attempt_at > utcnow() + timedelta(seconds=25)
+    async with shop.runtime.sessions() as session, session.begin():  # the half minute passes
+        await session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+    await alice.wait_for(GREETING)
+    assert len(texts(alice, GREETING)) == 1
 
 
 async def test_a_429_for_one_chat_does_not_hold_up_another(shop):
