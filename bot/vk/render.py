@@ -148,8 +148,10 @@ class VkRenderer:
             params["event_data"] = json.dumps(data, ensure_ascii=False)
         try:
             await call(self.vk, "messages.sendMessageEventAnswer", **params)
-        except vk_api.ApiError as error:
-            log.info("could not answer button press %s: %s", press.event_id, error)
+        except Exception as error:  # the spinner stops by itself; the screen is what counts
+            if not (isinstance(error, vk_api.ApiError) or gave_up(error)):
+                raise
+            log.info("could not answer button press %s: %r", press.event_id, error)
 
     async def _content(self, peer_id: int, screen: Screen) -> dict[str, Any]:
         params: dict[str, Any] = {}
