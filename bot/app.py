@@ -9,7 +9,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,7 @@ class Runtime:
     worker: InboxWorker
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    closers: list[Callable[[], object]] = field(default_factory=list)
     base_url: str = ""
     telegram: TelegramFrontend | None = None
     vk: VkFrontend | None = None
@@ -64,6 +65,8 @@ class Runtime:
                 await task
         if self.runner is not None:
             await self.runner.cleanup()
+        for close in self.closers:
+            close()
         await self.engine.dispose()
 
 
@@ -103,6 +106,7 @@ def _yookassa(settings: Settings, runtime: Runtime, jobs: list[Awaitable[None]])
         settings.yookassa_api_url,
         vat_code=settings.yookassa_vat_code,
     )
+    runtime.closers.append(gateway.close)
     add_yookassa_routes(
         runtime.web_app,
         runtime.sessions,
@@ -171,6 +175,8 @@ async def start(settings: Settings) -> Runtime:
     options = Options(
         reservation_minutes=settings.reservation_minutes,
         vat_code=settings.yookassa_vat_code,
+        max_unpaid_orders=settings.max_unpaid_orders,
+        max_units_per_sku=settings.max_units_per_sku,
     )
     background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
     if settings.yookassa_enabled:

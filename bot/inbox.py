@@ -92,15 +92,26 @@ class InboxWorker:
         """Commit the arrivals (and a long poll's new ``position``), then start handling the
         new ones, waiting up to ``wait`` seconds for that. Raises if the database cannot
         take them: then do not acknowledge."""
-        async with self.sessions() as session, session.begin():
-            entries = await inbox.store(session, arrivals)
-            if position is not None:
-                await inbox.save_position(session, *position)
+        try:
+            entries = await self._store(arrivals, position)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            entries = await self._store(arrivals, position)  # a dropped connection: afresh
         started = [self._spawn(self._run_lane(entry.lane, entry)) for entry in entries]
         running = {task for task in started if task is not None}
         if wait and running:
             await asyncio.wait(running, timeout=wait)
         return len(entries)
+
+    async def _store(
+        self, arrivals: Sequence[Arrival], position: tuple[str, str] | None
+    ) -> list[Entry]:
+        async with self.sessions() as session, session.begin():
+            entries = await inbox.store(session, arrivals)
+            if position is not None:
+                await inbox.save_position(session, *position)
+        return entries
 
     def _spawn(self, job: Coroutine[object, object, None]) -> asyncio.Task[None] | None:
         if self._closed:

@@ -23,10 +23,12 @@ from payments.yookassa import YooKassaGateway, is_trusted_ip, parse_notification
 from shop.inbox import Arrival, Entry
 from shop.payments import (
     GatewayError,
+    LookupGate,
     Outcome,
     pending_payments,
     pending_refunds,
     run_queued_refunds,
+    sync_notified,
     sync_payment,
     sync_refund,
 )
@@ -76,19 +78,30 @@ def add_yookassa_routes(
             return web.json_response({"error": "try again"}, status=503)
         return web.json_response({"status": "ok"})
 
+    gate = LookupGate(sessions, gateway.provider)
+
     async def settle(entry: Entry) -> None:
-        """Re-read the object the notification names and settle it (idempotent: a status
-        only moves forward), then the inbox marks the notification done."""
+        """Re-read the object the notification names, if the gate lets it through, and settle
+        it (idempotent: a status only moves forward); then the inbox marks it done. What the
+        gate turns away is left to the poller, which reads only ids of our own ledger."""
         notification = parse_notification(entry.payload)
+        if notification.kind not in ("payment", "refund"):
+            log.info("YooKassa event %s ignored", notification.event)
+            return
         try:
-            if notification.kind == "payment":
-                await sync_payment(sessions, gateway, notification.object_id, "webhook")
-            elif notification.kind == "refund":
-                await sync_refund(sessions, gateway, notification.object_id, "webhook")
-            else:
-                log.info("YooKassa event %s ignored", notification.event)
+            verdict = await sync_notified(
+                gate, gateway, notification.kind, notification.object_id, "webhook"
+            )
         except GatewayError as error:
             log.warning("could not re-read %s: %s", notification.object_id, error)
+            return
+        if not verdict.allowed:
+            log.info(
+                "YooKassa %s %s not looked up: %s",
+                notification.kind,
+                notification.object_id,
+                verdict,
+            )
 
     app.router.add_post(YOOKASSA_PATH, yookassa_notification)
     worker.register(SOURCE, settle)

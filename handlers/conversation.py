@@ -83,11 +83,13 @@ class Conversation:
                     return reply
         except ShopError as error:  # rolled back by leaving the block
             refusal = self._refusal(event, language, error)
-            if entry is not None:
-                async with session.begin():
-                    if not await inbox.take(session, entry):
-                        return Reply()
+            if entry is not None and not await self._take_alone(session, entry):
+                return Reply()
             return refusal
+        except BaseException:
+            if entry is not None:
+                entry.taken = False  # rolled back with the transaction: still pending
+            raise
         assert payment is not None
         try:
             return await pay(
@@ -101,6 +103,17 @@ class Conversation:
             )
         except ShopError as error:
             return self._refusal(event, language, error)
+
+    @staticmethod
+    async def _take_alone(session: AsyncSession, entry: inbox.Entry) -> bool:
+        """Take the entry in a transaction of its own (a refusal changes nothing else)."""
+        entry.taken = False
+        try:
+            async with session.begin():
+                return await inbox.take(session, entry)
+        except BaseException:
+            entry.taken = False
+            raise
 
     @staticmethod
     async def _customer(session: AsyncSession, event: Event) -> Shopper:

@@ -333,3 +333,33 @@ async def test_two_gateways_never_mix_their_shops(emu):
     assert await first.get_payment(made[1].id) is None
     assert (await first.get_payment(made[0].id)).amount == 10_000
     assert (Configuration.account_id, Configuration.secret_key, Configuration.api_url) == before
+
+
+async def test_a_forged_flood_costs_no_lookups_and_the_genuine_one_is_settled(
+    sessions, gateway, emu, webhook, order
+):
+    """40 notifications for payments that are not ours arrive with one real one: none of the
+    forged ones reaches the API, the real one is settled by the time it is answered, once."""
+    placed, _, _ = order
+    payment_id = await _pay(sessions, gateway, emu, order)
+    emu.pay(payment_id)
+    genuine = emu.payment(payment_id)
+    forged = [
+        {**genuine, "id": f"2f{n:06d}-000f-5000-9000-{n:012d}", "metadata": {}} for n in range(40)
+    ]
+    bodies = [
+        {"type": "notification", "event": "payment.succeeded", "object": obj} for obj in forged
+    ]
+    answers = await asyncio.gather(
+        *(emu.notify_raw(body) for body in bodies[:20]),
+        emu.notify(payment_id),
+        *(emu.notify_raw(body) for body in bodies[20:]),
+    )
+    assert answers == [200] * 41
+    looked_up = {r.path.rsplit("/", 1)[-1] for r in emu.requests if r.method == "GET"}
+    assert looked_up == {payment_id}
+    assert await _order_state(sessions, placed.id) == (
+        "paid",
+        [("awaiting_payment", "paid")],
+        ["paid"],
+    )

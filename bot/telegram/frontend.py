@@ -168,7 +168,7 @@ class TelegramFrontend:
                 log.error("Telegram: the bot token was refused (Unauthorized); retrying")
                 await asyncio.sleep(UNAUTHORIZED_RETRY_SECONDS)
             except Exception as error:
-                log.warning("Telegram polling failed (%r); again in %.0f s", error, delay)
+                log.warning("Telegram polling failed (%r); again in %.1f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_LONGEST)
 

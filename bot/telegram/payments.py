@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.texts import error_text
 from shop.accounts import AccountRef, Channel
 from shop.customers import find_customer, pick_language
+from shop.inbox import Entry
 from shop.payments import check_pre_checkout, order_id_from_payload, record_telegram_payment
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ async def pre_checkout_handler(
 
 
 async def successful_payment_handler(
-    message: Message, sessions: async_sessionmaker[AsyncSession]
+    message: Message, sessions: async_sessionmaker[AsyncSession], entry: Entry | None = None
 ) -> None:
     """The money is taken: record it; the order's new status reaches the shopper by outbox."""
     payment = message.successful_payment
@@ -57,5 +58,6 @@ async def successful_payment_handler(
         payment.provider_payment_charge_id,
         payment.total_amount,
         payment.currency,
+        entry,
     )
     log.info("telegram payment for order %s: %s", order_id, settlement.outcome)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shop import inbox
 from shop.models import Order, OrderStatus, Payment, PaymentProvider, PaymentStatus
 from shop.models.types import utcnow
 from shop.payments.ledger import alert_staff, history_entry, lock_order
@@ -98,15 +99,20 @@ async def record_telegram_payment(
     provider_payment_charge_id: str,
     total_amount: int,
     currency: str = CURRENCY,
+    entry: inbox.Entry | None = None,
 ) -> Settlement:
     """Record a ``successful_payment``; the order is paid once however often it arrives.
 
     Money taken for an order that is not this customer's, or in another currency, is kept
     in the ledger and handed to staff (refund queued for the poller, or amount mismatch).
+    The inbox ``entry`` it came in is taken in the same transaction (UNCHANGED, untaken, when
+    it is not its turn yet).
     """
     key = (PaymentProvider.TELEGRAM, telegram_payment_charge_id)
     try:
         async with sessions() as session, session.begin():
+            if entry is not None and not await inbox.take(session, entry):
+                return Settlement(Outcome.UNCHANGED, order_id)
             order = await lock_order(session, order_id)
             if await find_payment(session, *key, None) is not None:
                 return Settlement(Outcome.UNCHANGED, order_id)
@@ -132,4 +138,10 @@ async def record_telegram_payment(
             amount = total_amount if currency == CURRENCY else -1
             return await apply_status(session, payment, P.SUCCEEDED, amount, "telegram")
     except IntegrityError:  # the same charge id recorded by a concurrent delivery
+        if entry is not None:
+            entry.taken = False  # rolled back: the inbox takes it on its own
         return Settlement(Outcome.UNCHANGED, order_id)
+    except BaseException:
+        if entry is not None:
+            entry.taken = False
+        raise
