@@ -25,9 +25,9 @@ from bot.migrate import upgrade_database
 from handlers.context import Options
 from handlers.conversation import Conversation
 from shop.accounts import Channel
+from shop.billing import PaymentGateway
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
-from shop.payments import PaymentGateway
 
 if TYPE_CHECKING:
     from bot.telegram.frontend import TelegramFrontend

@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.inbox import InboxWorker
 from bot.jobs import every
 from payments.yookassa import YooKassaGateway, is_trusted_ip, parse_notification
-from shop.inbox import Arrival, Entry
-from shop.payments import (
+from shop.billing import (
     GatewayError,
     LookupGate,
     Outcome,
@@ -32,6 +31,7 @@ from shop.payments import (
     sync_payment,
     sync_refund,
 )
+from shop.inbox import Arrival, Entry
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,19 @@ VK_COMMUNITY_RPS_DELAY = 1 / 20
 _VK_PREFIX = VK_API_URL + "/"
 
 
-class _RewriteAdapter(HTTPAdapter):
+REQUEST_TIMEOUT = 30.0
+"""Seconds a VK call may take when the caller names none: a hung connection becomes an
+ordinary, retried network error instead of a thread blocked for ever."""
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = REQUEST_TIMEOUT
+        return super().send(request, **kwargs)
+
+
+class _RewriteAdapter(_TimeoutAdapter):
     """Sends `https://api.vk.ru/method/X` to `{api_url}/X` instead."""
 
     def __init__(self, api_url: str) -> None:
@@ -42,6 +54,8 @@ class _RewriteAdapter(HTTPAdapter):
 def make_vk_session(api_url: str = VK_API_URL) -> requests.Session:
     """A requests session for vk_api; with a non-default `api_url` its calls go there."""
     session = requests.Session()
+    session.mount("https://", _TimeoutAdapter())
+    session.mount("http://", _TimeoutAdapter())
     if api_url.rstrip("/") != VK_API_URL:
         session.mount(_VK_PREFIX, _RewriteAdapter(api_url))
     return session

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import t
+from shop.billing import PaymentGateway
 from shop.conversation import State
 from shop.customers import Shopper
-from shop.payments import PaymentGateway
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Paying for an order: a messenger invoice, a YooKassa link, or cash on delivery.
 
 These run outside the conversation's transaction, because a payment provider is called over
-the network and no transaction may wait on it (shop.payments opens its own).
+the network and no transaction may wait on it (shop.billing opens its own).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from handlers.context import Ctx, Options
 from handlers.format import money
 from handlers.screens import Button, Reply, Screen, rows
 from handlers.texts import t
+from shop.billing import choose_cash_on_delivery, invoice_for, start_payment
 from shop.errors import ShopError
 from shop.models import DeliveryMethod, Order, OrderStatus
 from shop.orders import get_order
-from shop.payments import choose_cash_on_delivery, invoice_for, start_payment
 
 PAYMENT_ACTION = re.compile(r"(pay|cod):(\d{1,9})")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from shop.payments import TelegramInvoice
+from shop.billing import TelegramInvoice
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from yookassa.domain.models import Receipt as SdkReceipt
 from yookassa.domain.models import ReceiptItem
 
-from shop.payments.receipts import CURRENCY, Receipt, rubles
+from shop.billing.receipts import CURRENCY, Receipt, rubles
 
 FULL_PAYMENT = "full_payment"
 """Payment is taken in full when the order is placed (capture at once): "полный расчёт"."""

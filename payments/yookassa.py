@@ -1,4 +1,4 @@
-"""YooKassa through the official SDK, as a `shop.payments.PaymentGateway`.
+"""YooKassa through the official SDK, as a `shop.billing.PaymentGateway`.
 
 The SDK is blocking, so every call runs in a worker thread of the gateway's own: creating
 payments and refunds (a shopper or staff waiting) in one pool, re-reading them (notifications,
@@ -36,8 +36,7 @@ from yookassa.domain.notification import WebhookNotificationFactory
 from yookassa.domain.request import PaymentRequestBuilder, RefundRequestBuilder
 
 from payments.receipts import sdk_receipt
-from shop.models import PaymentProvider
-from shop.payments import (
+from shop.billing import (
     GatewayError,
     PaymentRequest,
     ProviderPayment,
@@ -45,14 +44,15 @@ from shop.payments import (
     RefundRequest,
     rubles,
 )
-from shop.payments.receipts import CURRENCY
+from shop.billing.receipts import CURRENCY
+from shop.models import PaymentProvider
 
 DEFAULT_API_URL = "https://api.yookassa.ru/v3"
 REFUSALS = (BadRequestError, ForbiddenError, UnauthorizedError)
 """Answers that a retry with the same request would only get again."""
 CREATE_THREADS = 8
 LOOKUP_THREADS = 3
-"""Notification lookups are admitted by shop.payments.LookupGate (at most one unknown id at
+"""Notification lookups are admitted by shop.billing.LookupGate (at most one unknown id at
 a time), so genuine ones keep at least two threads."""
 
 T = TypeVar("T")

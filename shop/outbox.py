@@ -24,7 +24,7 @@ MODERATORS = "moderators"
 """Recipient of messages for staff: delivered to the MODERATOR_CHAT."""
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
-DEAD = "dead"
+DEAD = OutboxStatus.DEAD
 """Status of a message whose tries ran out: kept for staff, never claimed again."""
 STAFF_ALERT = "staff_alert"
 
@@ -133,7 +133,7 @@ def dead_letter(session: AsyncSession, message: OutboxMessage, error: str) -> No
     A message for the moderators is only logged: an alert about it would take the same
     road (and an alert about a failed alert could loop).
     """
-    message.status = DEAD  # type: ignore[assignment]  # not an OutboxStatus member yet
+    message.status = DEAD
     message.last_error = error[:1000]
     log.error(
         "outbox message %s (%s to %s) dead after %s tries: %s",

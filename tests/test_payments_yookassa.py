@@ -17,17 +17,17 @@ from yookassa import Configuration
 from bot.inbox import InboxWorker
 from bot.payment_webhooks import YOOKASSA_PATH, add_yookassa_routes, poll_pending_payments
 from payments.yookassa import YooKassaGateway
-from shop.errors import ShopError
-from shop.models import Order, OrderEvent, OutboxMessage, Payment, Refund, Variant
-from shop.models.types import utcnow
-from shop.orders import get_order
-from shop.payments import (
+from shop.billing import (
     PaymentRequest,
     Receipt,
     ReceiptLine,
     refund_order,
     start_payment,
 )
+from shop.errors import ShopError
+from shop.models import Order, OrderEvent, OutboxMessage, Payment, Refund, Variant
+from shop.models.types import utcnow
+from shop.orders import get_order
 from shop.reservations import expire_unpaid_orders
 from tests.core.helpers import checkout, fill_cart, new_customer, small_shop
 from tests.emulators.yookassa import YooKassaEmulator

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from payments.yookassa import YooKassaGateway
-from shop.payments import PaymentRequest, Receipt, ReceiptLine
+from shop.billing import PaymentRequest, Receipt, ReceiptLine
 from tests.emulators.yookassa import YooKassaEmulator
 
 REQUEST = PaymentRequest(

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.texts import error_text
 from shop.accounts import AccountRef, Channel
+from shop.billing import check_pre_checkout, order_id_from_payload, record_telegram_payment
 from shop.customers import find_customer, pick_language
 from shop.inbox import Entry
-from shop.payments import check_pre_checkout, order_id_from_payload, record_telegram_payment
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from bot.delivery import hand_over
 from bot.telegram.retry import GAVE_UP
 from handlers.screens import Reply, Screen
 from shop.accounts import AccountRef, Channel
+from shop.billing import TelegramInvoice
 from shop.catalog import photo_data, remember_telegram_file_id
 from shop.db import create_session_factory
-from shop.payments import TelegramInvoice
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, Update
 from bot.telegram.events import callback_event, message_event
 from bot.telegram.payments import pre_checkout_handler, successful_payment_handler
 from bot.telegram.render import TelegramRenderer
+from bot.telegram.retry import GAVE_UP
 from handlers.conversation import Conversation
 from handlers.screens import Reply
 from shop.accounts import AccountRef, Channel
@@ -86,6 +87,8 @@ async def _answer(query: CallbackQuery, toast: str | None = None) -> None:
         await query.answer(toast)
     except TelegramBadRequest as error:
         log.info("could not answer a button press: %s", error.message)
+    except GAVE_UP as error:  # the screen is what counts; the spinner stops on its own
+        log.warning("could not answer a button press: %r", error)
 
 
 def make_router() -> Router:

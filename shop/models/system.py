@@ -17,6 +17,8 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    DEAD = "dead"
+    """Gave up after MAX_ATTEMPTS tries; staff were told."""
 
 
 class OutboxMessage(Base):

@@ -13,6 +13,14 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
+from shop.billing import (
+    GatewayError,
+    PaymentRequest,
+    ProviderPayment,
+    ProviderRefund,
+    RefundRequest,
+    start_payment,
+)
 from shop.models import (
     Order,
     OrderEvent,
@@ -23,14 +31,6 @@ from shop.models import (
     Refund,
 )
 from shop.models.types import utcnow
-from shop.payments import (
-    GatewayError,
-    PaymentRequest,
-    ProviderPayment,
-    ProviderRefund,
-    RefundRequest,
-    start_payment,
-)
 from shop.reservations import expire_unpaid_orders
 from tests.core.helpers import checkout, fill_cart, new_customer, small_shop
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from shop.billing import choose_cash_on_delivery
 from shop.cart import get_cart
 from shop.checkout import PlacedOrder, place_order
 from shop.errors import OutOfStock, ShopError
 from shop.models import CartLine, DeliveryMethod, Order, OrderStatus, Variant
 from shop.models.types import utcnow
 from shop.orders import transition
-from shop.payments import choose_cash_on_delivery
 from shop.reservations import HoldLimitReached, HoldLimits, cancel_unpaid_order
 from tests.core.helpers import (
     CONTACT,

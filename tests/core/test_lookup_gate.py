@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from shop.billing import LookupGate, Verdict, classify, start_payment, sync_notified
+from shop.billing.refunds import refund_order
 from shop.errors import ShopError
 from shop.models import OrderStatus, Payment, Refund
 from shop.models.types import utcnow
 from shop.orders import transition
-from shop.payments import LookupGate, Verdict, classify, start_payment, sync_notified
-from shop.payments.refunds import refund_order
 from tests.core.helpers import checkout, fill_cart, new_customer
 from tests.core.payment_helpers import (
     RETURN_URL,

@@ -17,9 +17,9 @@ from handlers.notifications import render_notification
 from handlers.screens import Button, Photo, Screen, rows, screen_to_payload
 from shop import outbox
 from shop.accounts import AccountRef, Channel
+from shop.billing import TelegramInvoice
 from shop.models import OutboxMessage, OutboxStatus
 from shop.models.types import utcnow
-from shop.payments import TelegramInvoice
 
 MODERATOR_CHAT = AccountRef(Channel.TELEGRAM, -100)
 

@@ -11,11 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from shop.errors import ShopError
-from shop.models import Order, OrderStatus, Payment, Variant
-from shop.models.types import utcnow
-from shop.orders import transition
-from shop.payments import (
+from shop.billing import (
     Outcome,
     PaymentRequest,
     confirm_payment,
@@ -25,6 +21,10 @@ from shop.payments import (
     start_payment,
     sync_payment,
 )
+from shop.errors import ShopError
+from shop.models import Order, OrderStatus, Payment, Variant
+from shop.models.types import utcnow
+from shop.orders import transition
 from shop.reservations import expire_unpaid_orders
 from tests.core.helpers import new_customer, stock_of
 from tests.core.payment_helpers import (

@@ -53,7 +53,7 @@ async def test_retries_back_off_then_give_up(sessions):
         await outbox.mark_retry(session, message.id, "boom", attempts=outbox.MAX_ATTEMPTS)
     async with sessions() as session:
         stored = await session.get(OutboxMessage, message.id)
-    assert (stored.status, stored.last_error) == (OutboxStatus.FAILED, "boom")
+    assert (stored.status, stored.last_error) == (OutboxStatus.DEAD, "boom")
 
 
 async def test_one_customer_per_account_even_when_created_concurrently(sessions):

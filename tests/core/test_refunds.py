@@ -8,6 +8,12 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
+from shop.billing import (
+    pending_refunds,
+    refund_order,
+    sync_payment,
+    sync_refund,
+)
 from shop.errors import ShopError
 from shop.models import (
     OrderStatus,
@@ -15,12 +21,6 @@ from shop.models import (
     RefundStatus,
 )
 from shop.orders import get_order
-from shop.payments import (
-    pending_refunds,
-    refund_order,
-    sync_payment,
-    sync_refund,
-)
 from tests.core.helpers import stock_of
 from tests.core.payment_helpers import (
     ledger_rows,

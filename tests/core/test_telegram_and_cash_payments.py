@@ -10,16 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from shop.checkout import place_order
-from shop.errors import ShopError
-from shop.models import (
-    DeliveryMethod,
-    Order,
-    OrderStatus,
-)
-from shop.models.types import utcnow
-from shop.orders import get_order
-from shop.payments import (
+from shop.billing import (
     Outcome,
     ProviderPayment,
     check_pre_checkout,
@@ -30,6 +21,15 @@ from shop.payments import (
     record_telegram_payment,
     refund_order,
 )
+from shop.checkout import place_order
+from shop.errors import ShopError
+from shop.models import (
+    DeliveryMethod,
+    Order,
+    OrderStatus,
+)
+from shop.models.types import utcnow
+from shop.orders import get_order
 from shop.reservations import expire_unpaid_orders
 from tests.core.helpers import CONTACT, fill_cart, new_customer, small_shop, stock_of
 from tests.core.payment_helpers import (

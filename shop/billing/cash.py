@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shop.billing.ledger import check_payable, history_entry, lock_order, move_outside_table
 from shop.errors import ShopError
 from shop.models import DeliveryMethod, OrderStatus, Payment, PaymentProvider, PaymentStatus
 from shop.models.types import utcnow
-from shop.payments.ledger import check_payable, history_entry, lock_order, move_outside_table
 
 S = OrderStatus
 P = PaymentStatus

@@ -25,11 +25,11 @@ from enum import StrEnum
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shop.billing.gateway import PaymentGateway
+from shop.billing.refunds import sync_refund
+from shop.billing.settlement import sync_payment
 from shop.models import Payment, PaymentProvider, PaymentStatus, Refund, RefundStatus
 from shop.models.types import utcnow
-from shop.payments.gateway import PaymentGateway
-from shop.payments.refunds import sync_refund
-from shop.payments.settlement import sync_payment
 
 UNBOUND_WINDOW = timedelta(days=2)
 """How long a row whose create answer was lost may still get its first notification

@@ -14,9 +14,9 @@ a webhook body, moves an order.
 - receipts: the 54-FZ receipt built from an order's snapshot lines
 """
 
-from shop.payments.attempts import pending_payments, start_payment
-from shop.payments.cash import choose_cash_on_delivery
-from shop.payments.gateway import (
+from shop.billing.attempts import pending_payments, start_payment
+from shop.billing.cash import choose_cash_on_delivery
+from shop.billing.gateway import (
     GatewayError,
     PaymentGateway,
     PaymentRequest,
@@ -24,9 +24,9 @@ from shop.payments.gateway import (
     ProviderRefund,
     RefundRequest,
 )
-from shop.payments.ledger import STAFF, SYSTEM, payments_of
-from shop.payments.lookups import LookupGate, Verdict, classify, sync_notified
-from shop.payments.receipts import (
+from shop.billing.ledger import STAFF, SYSTEM, payments_of
+from shop.billing.lookups import LookupGate, Verdict, classify, sync_notified
+from shop.billing.receipts import (
     Receipt,
     ReceiptLine,
     receipt_for,
@@ -34,7 +34,7 @@ from shop.payments.receipts import (
     receipt_phone,
     rubles,
 )
-from shop.payments.refunds import (
+from shop.billing.refunds import (
     RefundResult,
     execute_refund,
     pending_refunds,
@@ -42,8 +42,8 @@ from shop.payments.refunds import (
     run_queued_refunds,
     sync_refund,
 )
-from shop.payments.settlement import Outcome, Settlement, confirm_payment, sync_payment
-from shop.payments.telegram import (
+from shop.billing.settlement import Outcome, Settlement, confirm_payment, sync_payment
+from shop.billing.telegram import (
     TelegramInvoice,
     check_pre_checkout,
     invoice_for,

@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shop.billing.gateway import GatewayError, PaymentGateway, PaymentRequest, ProviderPayment
+from shop.billing.ledger import check_payable, history_entry, lock_order
+from shop.billing.receipts import receipt_for
+from shop.billing.settlement import apply_status
 from shop.errors import ShopError
 from shop.models import Payment, PaymentProvider, PaymentStatus
 from shop.models.types import utcnow
-from shop.payments.gateway import GatewayError, PaymentGateway, PaymentRequest, ProviderPayment
-from shop.payments.ledger import check_payable, history_entry, lock_order
-from shop.payments.receipts import receipt_for
-from shop.payments.settlement import apply_status
 
-log = logging.getLogger("shop.payments")
+log = logging.getLogger("shop.billing")
 
 P = PaymentStatus
 OPEN_ATTEMPT = (P.CREATING, P.PENDING)

@@ -15,6 +15,9 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shop.billing.gateway import PaymentGateway
+from shop.billing.ledger import alert_staff, history_entry, lock_order, move_outside_table
+from shop.billing.refunds import execute_refund, queue_whole_refund
 from shop.models import (
     Order,
     OrderEvent,
@@ -26,11 +29,8 @@ from shop.models import (
     Variant,
 )
 from shop.orders import transition
-from shop.payments.gateway import PaymentGateway
-from shop.payments.ledger import alert_staff, history_entry, lock_order, move_outside_table
-from shop.payments.refunds import execute_refund, queue_whole_refund
 
-log = logging.getLogger("shop.payments")
+log = logging.getLogger("shop.billing")
 
 S = OrderStatus
 P = PaymentStatus

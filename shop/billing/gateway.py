@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from shop.billing.receipts import Receipt
 from shop.models import PaymentProvider
-from shop.payments.receipts import Receipt
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from shop.models import Order, OrderStatus, Payment, PaymentProvider
 from shop.models.types import utcnow
 from shop.orders import move
 
-log = logging.getLogger("shop.payments")
+log = logging.getLogger("shop.billing")
 
 SYSTEM = "system"
 """Actor of what the shop does by itself (e.g. giving back money an order cannot take)."""

@@ -16,6 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop import outbox
+from shop.billing.gateway import GatewayError, PaymentGateway, RefundRequest
+from shop.billing.ledger import SYSTEM, alert_staff, history_entry, lock_order
+from shop.billing.receipts import DELIVERY, receipt_for
 from shop.errors import ShopError
 from shop.models import (
     Order,
@@ -29,11 +32,8 @@ from shop.models import (
 )
 from shop.models.types import utcnow
 from shop.orders import transition
-from shop.payments.gateway import GatewayError, PaymentGateway, RefundRequest
-from shop.payments.ledger import SYSTEM, alert_staff, history_entry, lock_order
-from shop.payments.receipts import DELIVERY, receipt_for
 
-log = logging.getLogger("shop.payments")
+log = logging.getLogger("shop.billing")
 
 S = OrderStatus
 REFUNDABLE_ORDER = frozenset({S.PAID, S.ASSEMBLING, S.SHIPPED, S.DELIVERED})

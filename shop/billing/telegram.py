@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop import inbox
+from shop.billing.ledger import alert_staff, history_entry, lock_order
+from shop.billing.receipts import CURRENCY, receipt_for, receipt_json
+from shop.billing.refunds import queue_whole_refund
+from shop.billing.settlement import Outcome, Settlement, apply_status, find_payment
 from shop.models import Order, OrderStatus, Payment, PaymentProvider, PaymentStatus
 from shop.models.types import utcnow
-from shop.payments.ledger import alert_staff, history_entry, lock_order
-from shop.payments.receipts import CURRENCY, receipt_for, receipt_json
-from shop.payments.refunds import queue_whole_refund
-from shop.payments.settlement import Outcome, Settlement, apply_status, find_payment
 
 S = OrderStatus
 P = PaymentStatus
