@@ -27,8 +27,9 @@ def sdk_receipt(receipt: Receipt, vat_code: int, tax_system_code: int | None = N
         item.payment_subject = line.subject
         items.append(item)
     built = SdkReceipt()
-    if receipt.phone:
-        built.customer = {"phone": receipt.phone}
+    customer = {"phone": receipt.phone, "email": receipt.email}
+    if any(customer.values()):
+        built.customer = {key: value for key, value in customer.items() if value}
     built.items = items
     if tax_system_code is not None:
         built.tax_system_code = tax_system_code

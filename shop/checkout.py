@@ -36,6 +36,8 @@ class Contact:
     phone: str
     address: str | None = None
     comment: str | None = None
+    email: str | None = None
+    """Where to send the fiscal receipt; without it the receipt goes to the phone."""
 
 
 async def active_delivery_methods(session: AsyncSession) -> list[DeliveryMethod]:
@@ -160,6 +162,7 @@ async def place_order(
             phone=contact.phone,
             address=contact.address if needs_address else None,
             comment=contact.comment,
+            email=contact.email,
             stock_reserved=True,
             created_at=now,
             reserved_until=placed.reserved_until,

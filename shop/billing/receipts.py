@@ -36,6 +36,9 @@ class Receipt:
 
     phone: str | None
     lines: tuple[ReceiptLine, ...]
+    email: str | None = None
+    """The shopper's e-mail for the receipt, when given at checkout (a receipt needs one of
+    phone and e-mail; with both, the fiscal service may send it to either)."""
 
     @property
     def total(self) -> int:
@@ -66,7 +69,7 @@ def receipt_for(order: Order, quantities: dict[str, int] | None = None) -> Recei
     if with_delivery and order.delivery_price:
         title = order.delivery_title[:DESCRIPTION_LIMIT]
         lines.append(ReceiptLine(title, 1, order.delivery_price, "service"))
-    return Receipt(receipt_phone(order.phone), tuple(lines))
+    return Receipt(receipt_phone(order.phone), tuple(lines), email=order.email or None)
 
 
 def rubles(kopecks: int) -> str:
@@ -89,6 +92,7 @@ def receipt_json(receipt: Receipt, vat_code: int = 1) -> dict[str, Any]:
             for line in receipt.lines
         ]
     }
-    if receipt.phone:
-        body["customer"] = {"phone": receipt.phone}
+    customer = {"phone": receipt.phone, "email": receipt.email}
+    if any(customer.values()):
+        body["customer"] = {key: value for key, value in customer.items() if value}
     return body

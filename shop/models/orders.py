@@ -83,6 +83,8 @@ class Order(Base):
     phone: Mapped[str] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(254))
+    """Where the 54-FZ receipt goes, if the shopper gave an address (else to the phone)."""
     payment_method: Mapped[str | None] = mapped_column(String(24))
     stock_reserved: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
