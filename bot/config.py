@@ -5,6 +5,7 @@ A bad value stops the process with one line naming the setting (see `load_settin
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from typing import Annotated
@@ -15,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from shop.accounts import AccountRef, parse_account, parse_accounts
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(Exception):
@@ -44,12 +47,16 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     owners: Annotated[list[AccountRef], NoDecode] = []
     staff: Annotated[list[AccountRef], NoDecode] = []
-    moderator_chat: AccountRef | None = None
+    # NoDecode: pydantic-settings would read a bare id such as -100123 as JSON.
+    moderator_chat: Annotated[AccountRef | None, NoDecode] = None
     redis_url: str = ""
     reservation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     max_unpaid_orders: int = Field(default=3, ge=1, le=100)
     max_units_per_sku: int = Field(default=10, ge=1, le=10_000)
     demo_catalog: bool = True
+    log_level: str = "INFO"
+    log_format: str = "text"
+    connect_wait_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     @field_validator("telegram_webhook_secret")
     @classmethod
@@ -73,9 +80,31 @@ class Settings(BaseSettings):
     @field_validator("moderator_chat", mode="before")
     @classmethod
     def _moderator_chat(cls, value: object) -> object:
+        """``telegram:-100123``, ``vk:2000000001`` or a bare id (a Telegram chat)."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if isinstance(value, str):
-            return parse_account(value) if value.strip() else None
+            text = value.strip()
+            if re.fullmatch(r"-?\d+", text):
+                text = f"telegram:{text}"
+            return parse_account(text) if text else None
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper() or "INFO"
+        if level not in LOG_LEVELS:
+            raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        form = value.strip().lower() or "text"
+        if form not in ("text", "json"):
+            raise ValueError("use text or json")
+        return form
 
     @field_validator("database_url")
     @classmethod
@@ -132,6 +161,21 @@ class Settings(BaseSettings):
     @property
     def webhook_mode(self) -> bool:
         return bool(self.public_base_url)
+
+    def secret_values(self) -> list[str]:
+        """Every configured value that must never reach a log line."""
+        values = [
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.telegram_payments_provider_token,
+            self.vk_group_token,
+            self.vk_callback_secret,
+            self.yookassa_secret_key,
+        ]
+        for url in (self.database_url, self.redis_url):
+            with contextlib.suppress(ArgumentError):
+                values.append(str(make_url(url).password or "") if url else "")
+        return [value for value in values if value]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from shop import inbox, outbox
 from shop.inbox import Arrival, Entry
 from shop.models.types import utcnow
@@ -133,7 +134,8 @@ class InboxWorker:
                     if found is None or found[1] > utcnow():
                         return  # nothing left, or the oldest waits for its retry time
                     entry = found[0]
-                outcome = await self._handle(entry)
+                with metrics.handling(entry):  # log lines name it; its time is measured
+                    outcome = await self._handle(entry)
                 if outcome == "transient" and not retried:
                     retried = True  # a connection the database dropped: once more, afresh
                     await asyncio.sleep(TRANSIENT_RETRY_SECONDS)
@@ -166,13 +168,16 @@ class InboxWorker:
             if entry.taken:  # its effects are committed; what failed was only the answer
                 log.exception("answering inbox event %s failed after it was handled", entry.id)
                 self.handled += 1
+                metrics.handled(entry)
                 return "handled"
             return await self._failed(entry, error)
         self.handled += 1
+        metrics.handled(entry)
         return "handled"
 
     async def _failed(self, entry: Entry, error: Exception) -> str:
         self.failed += 1
+        metrics.failed(entry)
         if is_transient(error):
             log.warning("inbox event %s waits: %r", entry.id, error)
             return "transient"
