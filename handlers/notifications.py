@@ -7,6 +7,7 @@ from typing import Any
 from handlers.format import money
 from handlers.screens import Button, Screen, rows, screen_from_payload
 from handlers.texts import t
+from shop.models import OrderEventKind
 
 
 def render_notification(kind: str, payload: dict[str, Any], lang: str) -> Screen | None:
@@ -24,9 +25,10 @@ def render_notification(kind: str, payload: dict[str, Any], lang: str) -> Screen
         return Screen(text, rows([Button(t(lang, "btn.orders"), action=f"o:{order_id}")]))
     if kind == "order_status":
         order_id = payload["order_id"]
-        if payload.get("status") == "cancelled" and payload.get("note") == "reservation_expired":
+        event = payload.get("kind")
+        if event == OrderEventKind.EXPIRED:
             text = t(lang, "notify.expired", order_id=order_id)
-        elif payload.get("status") == "paid" and payload.get("note") == "late payment":
+        elif event == OrderEventKind.LATE_PAID:
             text = t(lang, "notify.late_paid", order_id=order_id)
         else:
             text = t(

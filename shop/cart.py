@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop.errors import ShopError
 from shop.models import CartLine, Category, Product, Variant
 from shop.models.catalog import variant_label
+from shop.stock import variant_shown
 
 MAX_QUANTITY = 99
 MAX_LINES = 50
@@ -64,12 +65,7 @@ _SELLABLE_STOCK = (
     select(Variant.stock)
     .join(Product)
     .join(Category)
-    .where(
-        Variant.id == bindparam("variant_id"),
-        Variant.hidden.is_(False),
-        Product.hidden.is_(False),
-        Category.hidden.is_(False),
-    )
+    .where(Variant.id == bindparam("variant_id"), variant_shown())
 )
 _QUANTITIES = select(_cart.c.variant_id, _cart.c.quantity).where(
     _cart.c.customer_id == bindparam("customer_id")
@@ -170,7 +166,7 @@ _CART = (
         Variant.colour,
         Variant.price,
         Variant.stock,
-        Variant.hidden | Product.hidden | Category.hidden,
+        variant_shown(),
     )
     .join(Variant, Variant.id == CartLine.variant_id)
     .join(Product, Product.id == Variant.product_id)
@@ -194,9 +190,9 @@ async def get_cart(session: AsyncSession, customer_id: int) -> CartView:
                 price=price,
                 quantity=quantity,
                 stock=stock,
-                available=not hidden,
+                available=bool(shown),
             )
-            for variant_id, quantity, product_id, title, size, colour, price, stock, hidden in rows
+            for variant_id, quantity, product_id, title, size, colour, price, stock, shown in rows
         ]
     )
 

@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from shop.errors import ShopError
 from shop.models import Category, Product, ProductPhoto, Variant
 from shop.search import matching_product_ids
+from shop.stock import product_shown, variant_shown
 
 PAGE_SIZE = 6
 
@@ -43,17 +44,13 @@ class CategoryView:
     parent_id: int | None
 
 
-def _visible_product() -> list[object]:
-    return [Product.hidden.is_(False), Category.hidden.is_(False)]
-
-
 def _summaries() -> Select[tuple[int, str, int | None, int | None]]:
     """Products with their lowest visible price and total visible stock, one row each."""
     return (
         select(Product.id, Product.title, func.min(Variant.price), func.sum(Variant.stock))
         .join(Category, Category.id == Product.category_id)
-        .join(Variant, and_(Variant.product_id == Product.id, Variant.hidden.is_(False)))
-        .where(*_visible_product())
+        .join(Variant, Variant.product_id == Product.id)
+        .where(variant_shown())
         .group_by(Product.id, Product.title)
     )
 
@@ -155,7 +152,7 @@ async def search_products(
 _PRODUCT = (
     select(Product)
     .join(Category, Category.id == Product.category_id)
-    .where(Product.id == bindparam("product_id"), *_visible_product())
+    .where(Product.id == bindparam("product_id"), product_shown())
     .options(joinedload(Product.variants), joinedload(Product.photos).defer(ProductPhoto.data))
 )
 

@@ -1,10 +1,8 @@
 """Placing an order from the cart: reserve every line atomically, snapshot prices, clear the cart.
 
-Stock is taken with conditional UPDATEs (``stock >= wanted``) in primary-key order, never
-read-then-write, so concurrent buyers cannot oversell and never deadlock each other. If any
-line is short, nothing is kept: the lines already taken are given back before the raised
-OutOfStock (which lists every short line), so a caller that shows it and commits loses no
-stock. One shopper's unpaid orders are capped (shop.reservations.check_hold_limits).
+The units are taken by `shop.stock.reserve` (all or nothing; OutOfStock lists every short
+line, and nothing is kept, so a caller that shows it and commits loses no stock). One
+shopper's unpaid orders are capped (shop.reservations.check_hold_limits).
 """
 
 from __future__ import annotations
@@ -12,19 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.cart import CartItem, get_cart
-from shop.errors import OutOfStock, ShopError, Shortage
+from shop import stock
+from shop.cart import get_cart
+from shop.errors import ShopError
 from shop.models import (
     CartLine,
     DeliveryMethod,
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderLine,
     OrderStatus,
-    Variant,
 )
 from shop.models.types import utcnow
 from shop.reservations import HoldLimits, check_hold_limits, line_title, lock_shopper
@@ -109,37 +108,22 @@ async def place_order(
         raise ShopError("cart_empty")
     await check_hold_limits(session, customer_id, wanted, limits, now)
 
-    lines: list[dict[str, object]] = []
-    for position, item in enumerate(wanted):
-        reserved = await session.execute(
-            update(Variant)
-            .where(
-                Variant.id == item.variant_id,
-                Variant.stock >= item.quantity,
-                Variant.hidden.is_(False),
-            )
-            .values(stock=Variant.stock - item.quantity)
-            .returning(Variant.price, Variant.sku)
-            .execution_options(synchronize_session=False)
-        )
-        row = reserved.first()
-        if row is None or not item.available:
-            if row is not None:  # taken, though the cart line may not be sold any more
-                lines.append({"variant_id": item.variant_id, "quantity": item.quantity})
-            await _give_back(session, lines)
-            raise OutOfStock(await _shortages(session, wanted[position:]))
-        price, sku = row
-        lines.append(
-            {
-                "variant_id": item.variant_id,
-                "title": line_title(item),
-                "sku": sku,
-                "price": price,
-                "quantity": item.quantity,
-            }
-        )
+    taken = await stock.reserve(
+        session, [stock.Wanted(item.variant_id, item.quantity, item.title) for item in wanted]
+    )
+    titles = {item.variant_id: line_title(item) for item in wanted}
+    lines = [
+        {
+            "variant_id": line.variant_id,
+            "title": titles[line.variant_id],
+            "sku": line.sku,
+            "price": line.price,
+            "quantity": line.quantity,
+        }
+        for line in taken
+    ]
 
-    items_total = sum(int(line["price"]) * int(line["quantity"]) for line in lines)  # type: ignore[call-overload]
+    items_total = sum(line.price * line.quantity for line in taken)
     placed = PlacedOrder(
         id=0,
         items_total=items_total,
@@ -180,6 +164,7 @@ async def place_order(
                 "actor": actor,
                 "from_status": None,
                 "to_status": OrderStatus.NEW,
+                "kind": OrderEventKind.PLACED,
                 "created_at": now,
                 "note": None,
             },
@@ -188,6 +173,7 @@ async def place_order(
                 "actor": actor,
                 "from_status": OrderStatus.NEW,
                 "to_status": OrderStatus.AWAITING_PAYMENT,
+                "kind": OrderEventKind.AWAITING_PAYMENT,
                 "created_at": now,
                 "note": None,
             },
@@ -195,29 +181,3 @@ async def place_order(
     )
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
     return replace(placed, id=order_id)
-
-
-async def _give_back(session: AsyncSession, lines: list[dict[str, object]]) -> None:
-    """Put back the units this attempt already took (in the same pk order)."""
-    for line in lines:
-        await session.execute(
-            update(Variant)
-            .where(Variant.id == line["variant_id"])
-            .values(stock=Variant.stock + line["quantity"])
-            .execution_options(synchronize_session=False)
-        )
-
-
-async def _shortages(session: AsyncSession, items: list[CartItem]) -> list[Shortage]:
-    """Every line among ``items`` that cannot be had now (the first one always is)."""
-    ids = [item.variant_id for item in items]
-    rows = await session.execute(
-        select(Variant.id, Variant.stock, Variant.hidden).where(Variant.id.in_(ids))
-    )
-    stock = {vid: (0 if hidden else left) for vid, left, hidden in rows}
-    short = [
-        Shortage(item.variant_id, item.title, item.quantity, stock.get(item.variant_id, 0))
-        for item in items
-        if not item.available or stock.get(item.variant_id, 0) < item.quantity
-    ]
-    return short or [Shortage(items[0].variant_id, items[0].title, items[0].quantity, 0)]

@@ -9,30 +9,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shop import outbox
+from shop import outbox, stock
 from shop.errors import ShopError
-from shop.models import Order, OrderEvent, OrderLine, OrderStatus, Variant
+from shop.models import Order, OrderEvent, OrderEventKind, OrderStatus
 
 S = OrderStatus
+K = OrderEventKind
 
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.NEW: frozenset({S.AWAITING_PAYMENT, S.ASSEMBLING, S.CANCELLED}),
-    S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset({S.ASSEMBLING, S.REFUNDED}),
-    S.ASSEMBLING: frozenset({S.SHIPPED, S.REFUNDED, S.CANCELLED}),
-    S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED}),
-    S.DELIVERED: frozenset({S.REFUNDED}),
-    S.CANCELLED: frozenset(),
-    S.REFUNDED: frozenset(),
+TRANSITIONS: dict[OrderStatus, dict[OrderStatus, OrderEventKind | None]] = {
+    S.NEW: {S.AWAITING_PAYMENT: None, S.ASSEMBLING: None, S.CANCELLED: None},
+    S.AWAITING_PAYMENT: {S.PAID: None, S.CANCELLED: None, S.ASSEMBLING: K.CASH_ON_DELIVERY},
+    S.PAID: {S.ASSEMBLING: None, S.REFUNDED: None},
+    S.ASSEMBLING: {S.SHIPPED: None, S.REFUNDED: None, S.CANCELLED: None},
+    S.SHIPPED: {S.DELIVERED: None, S.REFUNDED: None},
+    S.DELIVERED: {S.REFUNDED: None},
+    S.CANCELLED: {S.PAID: K.LATE_PAID},
+    S.REFUNDED: {},
 }
-"""NEW → ASSEMBLING is the cash-on-delivery path; ASSEMBLING → CANCELLED only for unpaid ones."""
+"""Allowed moves. A guarded move (a kind instead of None) is taken only as that kind of
+event, whose one caller checked its preconditions: ``awaiting_payment -> assembling`` is
+cash on delivery (`shop.billing.cash`; staff may not assemble an unpaid card order),
+``cancelled -> paid`` a payment after expiry with every line reserved again (settlement).
+NEW → ASSEMBLING is the cash path of staff-made orders; ASSEMBLING → CANCELLED only for
+unpaid ones."""
 
 RESERVING = frozenset({S.NEW, S.AWAITING_PAYMENT})
 NOT_YET_SHIPPED = frozenset({S.NEW, S.AWAITING_PAYMENT, S.PAID, S.ASSEMBLING})
 
 
-def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
-    return target in TRANSITIONS[current]
+def can_transition(
+    current: OrderStatus, target: OrderStatus, kind: OrderEventKind = K.STATUS_CHANGED
+) -> bool:
+    """Whether the table allows the move, as an event of ``kind`` where it is guarded."""
+    if target not in TRANSITIONS[current]:
+        return False
+    guard = TRANSITIONS[current][target]
+    return guard is None or guard == kind
 
 
 async def get_order(session: AsyncSession, order_id: int, customer_id: int | None = None) -> Order:
@@ -64,35 +76,20 @@ def record_event(
     actor: str,
     from_status: OrderStatus | None,
     to_status: OrderStatus,
+    kind: OrderEventKind,
     note: str | None = None,
 ) -> None:
+    """Append one history row (never updated afterwards)."""
     session.add(
         OrderEvent(
-            order_id=order.id, actor=actor, from_status=from_status, to_status=to_status, note=note
+            order_id=order.id,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            kind=kind,
+            note=note,
         )
     )
-
-
-async def release_stock(session: AsyncSession, order: Order) -> None:
-    """Give the order's units back to the shelf, once (guarded by ``stock_reserved``)."""
-    claimed = await session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.stock_reserved.is_(True))
-        .values(stock_reserved=False)
-    )
-    if claimed.rowcount == 0:  # type: ignore[attr-defined]
-        return
-    lines = (
-        await session.execute(
-            select(OrderLine.variant_id, OrderLine.quantity)
-            .where(OrderLine.order_id == order.id, OrderLine.variant_id.is_not(None))
-            .order_by(OrderLine.variant_id)
-        )
-    ).all()
-    for variant_id, quantity in lines:
-        await session.execute(
-            update(Variant).where(Variant.id == variant_id).values(stock=Variant.stock + quantity)
-        )
 
 
 async def move(
@@ -102,6 +99,7 @@ async def move(
     target: OrderStatus,
     *,
     actor: str,
+    kind: OrderEventKind,
     note: str | None = None,
     notify: bool = True,
     values: dict[str, Any] | None = None,
@@ -122,12 +120,20 @@ async def move(
     set_committed_value(order, "status", target)
     for key, value in values.items():
         set_committed_value(order, key, value)
-    record_event(session, order, actor=actor, from_status=current, to_status=target, note=note)
+    record_event(
+        session, order, actor=actor, from_status=current, to_status=target, kind=kind, note=note
+    )
     if notify:
         outbox.enqueue(
             session,
             "order_status",
-            {"order_id": order.id, "status": target.value, "previous": current.value, "note": note},
+            {
+                "order_id": order.id,
+                "status": target.value,
+                "previous": current.value,
+                "kind": kind.value,
+                "note": note,
+            },
             customer_id=order.customer_id,
         )
 
@@ -138,10 +144,13 @@ async def transition(
     target: OrderStatus,
     *,
     actor: str,
+    kind: OrderEventKind = K.STATUS_CHANGED,
     note: str | None = None,
     notify: bool = True,
+    values: dict[str, Any] | None = None,
 ) -> Order:
-    """Move an order to ``target`` if the table allows it, recording history and the outbox.
+    """Move an order to ``target`` if the table allows it (as a ``kind`` event), recording
+    history and the outbox; ``values`` are set on the order in the same UPDATE.
 
     Stock goes back when an order that holds it is cancelled or refunded before shipping.
     """
@@ -149,10 +158,20 @@ async def transition(
     if order is None:
         raise ShopError("not_available")
     current = OrderStatus(order.status)
-    if not can_transition(current, target):
+    if not can_transition(current, target, kind):
         raise ShopError("illegal_transition", order_id=order_id, current=current, target=target)
-    await move(session, order, current, target, actor=actor, note=note, notify=notify)
+    await move(
+        session,
+        order,
+        current,
+        target,
+        actor=actor,
+        kind=kind,
+        note=note,
+        notify=notify,
+        values=values,
+    )
     if target in (S.CANCELLED, S.REFUNDED) and current in NOT_YET_SHIPPED:
-        await release_stock(session, order)
+        await stock.release(session, order)
     await session.flush()
     return order

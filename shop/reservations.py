@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop.cart import CartItem
 from shop.errors import ShopError
-from shop.models import Customer, Order, OrderLine, OrderStatus, PaymentProvider
+from shop.models import (
+    Customer,
+    Order,
+    OrderEventKind,
+    OrderLine,
+    OrderStatus,
+    PaymentProvider,
+)
 from shop.models.types import utcnow
 from shop.orders import RESERVING, transition
 
@@ -150,7 +157,7 @@ async def cancel_unpaid_order(session: AsyncSession, order_id: int, customer_id:
         order_id,
         OrderStatus.CANCELLED,
         actor=f"customer:{customer_id}",
-        note="cancelled_by_customer",
+        kind=OrderEventKind.CANCELLED_BY_CUSTOMER,
         notify=False,
     )
 
@@ -184,7 +191,7 @@ async def expire_unpaid_orders(
                     order_id,
                     OrderStatus.CANCELLED,
                     actor="system",
-                    note="reservation_expired",
+                    kind=OrderEventKind.EXPIRED,
                 )
             except ShopError:  # paid or cancelled meanwhile
                 continue

@@ -9,10 +9,18 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shop.billing.ledger import check_payable, history_entry, lock_order, move_outside_table
+from shop.billing.ledger import check_payable, history_entry, lock_order
 from shop.errors import ShopError
-from shop.models import DeliveryMethod, OrderStatus, Payment, PaymentProvider, PaymentStatus
+from shop.models import (
+    DeliveryMethod,
+    OrderEventKind,
+    OrderStatus,
+    Payment,
+    PaymentProvider,
+    PaymentStatus,
+)
 from shop.models.types import utcnow
+from shop.orders import transition
 
 S = OrderStatus
 P = PaymentStatus
@@ -43,13 +51,12 @@ async def choose_cash_on_delivery(
         if method is None or not method.cash_on_delivery:
             raise ShopError("cash_not_available", order_id=order.id)
         actor = f"customer:{customer_id}"
-        await move_outside_table(
+        await transition(
             session,
-            order,
-            S.AWAITING_PAYMENT,
+            order.id,
             S.ASSEMBLING,
             actor=actor,
-            note="cash_on_delivery",
+            kind=OrderEventKind.CASH_ON_DELIVERY,
             values={"payment_method": PaymentProvider.CASH},
         )
         session.add(

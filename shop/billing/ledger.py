@@ -1,5 +1,4 @@
-"""Shared steps of the payment services: locking, history entries, staff alerts, the two
-documented order moves outside the transition table.
+"""Shared steps of the payment services: locking, history entries, staff alerts.
 
 Lock order, everywhere: the order row, then its payment, then its refund (PostgreSQL
 ``FOR UPDATE``; SQLite's BEGIN IMMEDIATE serializes writers anyway), so concurrent
@@ -20,7 +19,6 @@ from shop import outbox
 from shop.errors import ShopError
 from shop.models import Order, OrderStatus, Payment, PaymentProvider
 from shop.models.types import utcnow
-from shop.orders import move
 
 log = logging.getLogger("shop.billing")
 
@@ -88,28 +86,6 @@ def alert_staff(session: AsyncSession, reason: str, payment: Payment, **facts: A
         },
         recipient=STAFF,
     )
-
-
-async def move_outside_table(
-    session: AsyncSession,
-    order: Order,
-    current: OrderStatus,
-    target: OrderStatus,
-    *,
-    actor: str,
-    note: str,
-    values: dict[str, Any],
-) -> None:
-    """One of two order moves kept out of the generic table on purpose, each with its own
-    preconditions checked by its only caller; history and outbox as for any transition.
-
-    - ``awaiting_payment -> assembling`` (note ``cash_on_delivery``, `choose_cash_on_delivery`):
-      a table entry would let staff assemble any unpaid card order.
-    - ``cancelled -> paid`` (note ``late payment``, settlement): money arrived after the
-      reservation expired and every line could be reserved again.
-    """
-    await move(session, order, current, target, actor=actor, note=note, values=values)
-    await session.flush()
 
 
 async def payments_of(session: AsyncSession, order_id: int) -> list[Payment]:

@@ -22,6 +22,7 @@ from shop.billing.receipts import DELIVERY, receipt_for
 from shop.errors import ShopError
 from shop.models import (
     Order,
+    OrderEventKind,
     OrderLine,
     OrderStatus,
     Payment,
@@ -215,7 +216,12 @@ async def _apply_refund(
         whole = payment.refunded_amount >= payment.amount
         if whole and order.status in REFUNDABLE_ORDER and await _paid_by(session, payment.id):
             await transition(
-                session, order.id, S.REFUNDED, actor=refund.actor, note=refund.reason or "refund"
+                session,
+                order.id,
+                S.REFUNDED,
+                actor=refund.actor,
+                kind=OrderEventKind.REFUNDED,
+                note=refund.reason,
             )
         else:
             outbox.enqueue(

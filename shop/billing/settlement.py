@@ -12,27 +12,28 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shop import stock
 from shop.billing.gateway import PaymentGateway
-from shop.billing.ledger import alert_staff, history_entry, lock_order, move_outside_table
+from shop.billing.ledger import alert_staff, history_entry, lock_order
 from shop.billing.refunds import execute_refund, queue_whole_refund
 from shop.models import (
     Order,
     OrderEvent,
-    OrderLine,
+    OrderEventKind,
     OrderStatus,
     Payment,
     PaymentProvider,
     PaymentStatus,
-    Variant,
 )
 from shop.orders import transition
 
 log = logging.getLogger("shop.billing")
 
 S = OrderStatus
+K = OrderEventKind
 P = PaymentStatus
 _RANK = {P.CREATING: 0, P.PENDING: 1, P.WAITING_FOR_CAPTURE: 2}
 _FINAL = frozenset({P.SUCCEEDED, P.CANCELED, P.FAILED})
@@ -183,14 +184,18 @@ async def _settle_success(session: AsyncSession, payment: Payment) -> Settlement
     assert order is not None
     actor = f"payment:{payment.provider}"
     if order.status == S.AWAITING_PAYMENT and order.payment_method != PaymentProvider.CASH:
-        await transition(session, order.id, S.PAID, actor=actor, note=payment.provider)
+        await transition(session, order.id, S.PAID, actor=actor, kind=K.PAID)
         order.payment_method = payment.provider
         return Settlement(Outcome.PAID, order.id)
     if order.status == S.CANCELLED and await _expired(session, order.id):
-        if await _reserve_again(session, order):
-            values = {"stock_reserved": True, "payment_method": payment.provider}
-            await move_outside_table(
-                session, order, S.CANCELLED, S.PAID, actor=actor, note="late payment", values=values
+        if await stock.reserve_again(session, order):
+            await transition(
+                session,
+                order.id,
+                S.PAID,
+                actor=actor,
+                kind=K.LATE_PAID,
+                values={"payment_method": payment.provider},
             )
             return Settlement(Outcome.LATE_PAID, order.id)
         reason = "late_payment_out_of_stock"
@@ -205,48 +210,10 @@ async def _settle_success(session: AsyncSession, payment: Payment) -> Settlement
 
 async def _expired(session: AsyncSession, order_id: int) -> bool:
     """Whether the order was cancelled because its reservation ran out (not by a person)."""
-    note = await session.scalar(
-        select(OrderEvent.note)
+    kind = await session.scalar(
+        select(OrderEvent.kind)
         .where(OrderEvent.order_id == order_id, OrderEvent.to_status == S.CANCELLED)
         .order_by(OrderEvent.id.desc())
         .limit(1)
     )
-    return note == "reservation_expired"
-
-
-async def _reserve_again(session: AsyncSession, order: Order) -> bool:
-    """Take the order's units off the shelf again, all or nothing, like checkout does."""
-    if order.stock_reserved:
-        return True
-    lines = (
-        await session.execute(
-            select(OrderLine.variant_id, OrderLine.quantity)
-            .where(OrderLine.order_id == order.id)
-            .order_by(OrderLine.variant_id)
-        )
-    ).all()
-    taken: list[tuple[int, int]] = []
-    for variant_id, quantity in lines:
-        reserved = None
-        if variant_id is not None:
-            reserved = await session.execute(
-                update(Variant)
-                .where(
-                    Variant.id == variant_id,
-                    Variant.stock >= quantity,
-                    Variant.hidden.is_(False),
-                )
-                .values(stock=Variant.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
-        if reserved is None or reserved.rowcount == 0:  # type: ignore[attr-defined]
-            for done_id, done_quantity in taken:  # give back what this attempt took
-                await session.execute(
-                    update(Variant)
-                    .where(Variant.id == done_id)
-                    .values(stock=Variant.stock + done_quantity)
-                    .execution_options(synchronize_session=False)
-                )
-            return False
-        taken.append((variant_id, quantity))
-    return True
+    return kind == K.EXPIRED

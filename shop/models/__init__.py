@@ -8,6 +8,7 @@ from shop.models.orders import (
     DeliveryMethod,
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderLine,
     OrderStatus,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "InboxStatus",
     "Order",
     "OrderEvent",
+    "OrderEventKind",
     "OrderLine",
     "OrderStatus",
     "OutboxMessage",

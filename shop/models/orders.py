@@ -33,6 +33,29 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class OrderEventKind(StrEnum):
+    """What an order history row records; code branches on this, never on the note."""
+
+    PLACED = "placed"
+    """The order was created (from no status to new)."""
+    AWAITING_PAYMENT = "awaiting_payment"
+    """Checkout holds the stock and waits for the payment."""
+    PAID = "paid"
+    """A provider confirmed the payment."""
+    LATE_PAID = "late_paid"
+    """Paid after the reservation expired; every line could be reserved again."""
+    CASH_ON_DELIVERY = "cash_on_delivery"
+    """The shopper chose to pay the courier: assembled unpaid, keeping its stock."""
+    EXPIRED = "expired"
+    """Cancelled by the shop because nobody paid within the reservation."""
+    CANCELLED_BY_CUSTOMER = "cancelled_by_customer"
+    """The shopper let go of their unpaid order."""
+    REFUNDED = "refunded"
+    """The whole payment was given back."""
+    STATUS_CHANGED = "status_changed"
+    """Any other move (staff moving the order along, cancelling it...)."""
+
+
 class CartLine(Base):
     __tablename__ = "cart_lines"
     __table_args__ = (
@@ -119,7 +142,10 @@ class OrderLine(Base):
 
 
 class OrderEvent(Base):
-    """Append-only history: one row per status change (who, when, from, to, note)."""
+    """Append-only history: one row per status change (who, when, what kind, from, to).
+
+    ``note`` is free text for people; code reads ``kind``.
+    """
 
     __tablename__ = "order_events"
 
@@ -129,6 +155,7 @@ class OrderEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[OrderEventKind] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="events")

@@ -135,7 +135,7 @@ async def order_status(sessions, order_id: int) -> OrderStatus:
 async def order_moves(sessions, order_id: int) -> list[tuple[str | None, str, str | None]]:
     async with sessions() as session:
         rows = await session.execute(
-            select(OrderEvent.from_status, OrderEvent.to_status, OrderEvent.note)
+            select(OrderEvent.from_status, OrderEvent.to_status, OrderEvent.kind)
             .where(OrderEvent.order_id == order_id)
             .order_by(OrderEvent.id)
         )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shop.errors import ShopError
-from shop.models import Order, OrderEvent, OrderStatus, OutboxMessage
+from shop.models import Order, OrderEvent, OrderEventKind, OrderStatus, OutboxMessage
 from shop.models.types import utcnow
 from shop.orders import TRANSITIONS, transition
 from shop.reservations import expire_unpaid_orders
@@ -25,8 +25,17 @@ PATH_TO = {
     S.CANCELLED: [S.CANCELLED],
     S.REFUNDED: [S.PAID, S.REFUNDED],
 }
-LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets if a is not S.NEW]
-ILLEGAL = [(a, b) for a in PATH_TO for b in S if b not in TRANSITIONS[a] and b is not S.NEW]
+K = OrderEventKind
+
+
+def _open(current: OrderStatus) -> set[OrderStatus]:
+    """The moves anyone may make (guarded ones need their own kind of event)."""
+    return {target for target, guard in TRANSITIONS[current].items() if guard is None}
+
+
+LEGAL = [(a, b) for a in TRANSITIONS for b in _open(a) if a is not S.NEW]
+ILLEGAL = [(a, b) for a in PATH_TO for b in S if b not in _open(a) and b is not S.NEW]
+GUARDED = [(a, b, guard) for a in TRANSITIONS for b, guard in TRANSITIONS[a].items() if guard]
 
 
 async def _order_in(sessions, status: OrderStatus) -> tuple[Order, int]:
@@ -64,14 +73,15 @@ async def test_legal_transition_records_history_and_outbox(sessions, current, ta
             await session.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1))
         ).scalar_one()
     assert stored.status == target
-    assert (event.actor, event.from_status, event.to_status, event.note) == (
+    assert (event.actor, event.from_status, event.to_status, event.kind, event.note) == (
         "staff:telegram:7",
         current,
         target,
+        K.STATUS_CHANGED,
         "ok",
     )
     assert message.customer_id == stored.customer_id
-    assert message.payload["status"] == target.value
+    assert (message.payload["status"], message.payload["kind"]) == (target.value, "status_changed")
     assert await _counts(sessions, order.id) == (events_before + 1, messages_before + 1)
 
 
@@ -87,6 +97,30 @@ async def test_illegal_transition_is_refused_and_changes_nothing(sessions, curre
     async with sessions() as session:
         assert (await session.get(Order, order.id)).status == current
     assert await _counts(sessions, order.id) == before
+
+
+def test_the_payment_only_moves_are_guarded_by_their_event_kind():
+    assert GUARDED == [
+        (S.AWAITING_PAYMENT, S.ASSEMBLING, K.CASH_ON_DELIVERY),
+        (S.CANCELLED, S.PAID, K.LATE_PAID),
+    ]
+
+
+@pytest.mark.parametrize(("current", "target", "kind"), GUARDED, ids=str)
+async def test_a_guarded_move_is_taken_only_as_its_kind(sessions, current, target, kind):
+    order, _ = await _order_in(sessions, current)
+    with pytest.raises(ShopError) as error:
+        async with sessions() as session, session.begin():
+            await transition(session, order.id, target, actor="staff:telegram:7")
+    assert error.value.code == "illegal_transition"
+    async with sessions() as session, session.begin():
+        await transition(session, order.id, target, actor="system", kind=kind)
+    async with sessions() as session:
+        assert (await session.get(Order, order.id)).status == target
+        last = (
+            await session.execute(select(OrderEvent).order_by(OrderEvent.id.desc()).limit(1))
+        ).scalar_one()
+    assert (last.from_status, last.to_status, last.kind) == (current, target, kind)
 
 
 async def test_cancel_releases_stock_once(sessions):
@@ -133,7 +167,14 @@ async def test_unpaid_order_expires_and_releases_stock(sessions):
         stored = await session.get(Order, order.id)
         message = (await session.execute(select(OutboxMessage))).scalar_one()
     assert stored.status == S.CANCELLED
-    assert message.payload["note"] == "reservation_expired"
+    assert message.payload["kind"] == "expired"
+    async with sessions() as session:
+        kinds = (
+            await session.scalars(
+                select(OrderEvent.kind).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+            )
+        ).all()
+    assert kinds == [K.PLACED, K.AWAITING_PAYMENT, K.EXPIRED]
 
 
 async def test_paid_order_does_not_expire(sessions):

@@ -287,8 +287,8 @@ async def test_a_late_payment_reserves_the_stock_again_and_pays(sessions, gatewa
     assert await order_status(sessions, placed.id) == S.PAID
     assert await stock_of(sessions, variants) == [3]
     assert (await order_moves(sessions, placed.id))[-2:] == [
-        ("awaiting_payment", "cancelled", "reservation_expired"),
-        ("cancelled", "paid", "late payment"),
+        ("awaiting_payment", "cancelled", "expired"),
+        ("cancelled", "paid", "late_paid"),
     ]
     assert [(k, p["status"]) for _, k, p in await outbox_rows(sessions)] == [
         ("order_status", "cancelled"),
