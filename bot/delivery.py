@@ -20,7 +20,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import patience
+from bot import metrics, patience
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
 from handlers.screens import Screen, screen_to_payload
@@ -144,6 +144,7 @@ class OutboxDelivery:
         return Outcome()
 
     async def _record(self, message: OutboxMessage, outcome: Outcome) -> None:
+        metrics.sent(outcome.error, paced=outcome.paced, blocked=outcome.unreachable is not None)
         async with self.sessions() as session, session.begin():
             if outcome.unreachable is not None:
                 await mark_unreachable(session, outcome.unreachable)

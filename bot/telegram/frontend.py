@@ -20,6 +20,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault, Update
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import health
 from bot.inbox import InboxWorker
 from bot.telegram import responses, retry
 from bot.telegram.render import TelegramRenderer
@@ -54,6 +55,7 @@ def make_bot(token: str, api_server: str) -> Bot:
     bot = Bot(token, session=session)
     retry.install(bot)
     responses.install(bot)
+    health.watch_telegram(bot)  # /healthz: each call's outcome
     return bot
 
 

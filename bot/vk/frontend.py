@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api.bot_longpoll import VkBotLongPoll
 
+from bot import health
 from bot.inbox import InboxWorker
 from bot.vk.calls import UNREACHABLE, error_code
 from bot.vk.events import VkUpdate, arrival, parse_update
@@ -118,11 +119,14 @@ class VkFrontend:
         events in one transaction; if that fails the same events are asked for again."""
         delay = 1.0
         assert self._loop is not None
+        liveness = health.component("vk", polling=True)  # /healthz
         while not self._stopping.is_set():
             before = poll.ts
             try:
                 events = poll.check()
+                liveness.succeeded(poll=True)
             except Exception as error:  # network trouble, VK down: try again, backing off
+                liveness.failed(error)
                 if self._stopping.is_set():
                     return
                 log.warning("VK long poll failed (%r); again in %.0f s", error, delay)
@@ -170,6 +174,7 @@ class VkFrontend:
         except Exception as error:
             log.warning("VK event not stored (%r): VK will send it again", error)
             return web.Response(status=503, text="try again")
+        health.component("vk").succeeded()  # /healthz
         return web.Response(text="ok")
 
     async def handle_entry(self, entry: Entry) -> None:
