@@ -149,6 +149,17 @@ class TelegramEmulator:
         """The next ``times`` calls of ``method`` get their connection closed, no answer."""
         self.world.faults.append(Fault(method, drop=True, chat_id=chat_id, token=token, left=times))
 
+    def revoke_token(self, token: str) -> None:
+        """Every call with ``token`` is answered 401 Unauthorized (as after /revoke in
+        @BotFather) until `restore_token`."""
+        self.world.revoked.add(token)
+        bot = self.world.bots.get(token)
+        if bot is not None and bot.poller is not None:
+            bot.poller.event.set()  # a long poll in progress ends now (empty)
+
+    def restore_token(self, token: str) -> None:
+        self.world.revoked.discard(token)
+
     @property
     def rate_limits(self) -> RateLimits:
         """Switch flood control at run time: ``emu.rate_limits.enabled = True``."""

@@ -41,7 +41,7 @@ async def _not_found(request: web.Request) -> web.Response:
 async def _api(request: web.Request) -> web.Response:
     world = request.app[WORLD]
     bot = world.bots.get(request.match_info["token"])
-    if bot is None:
+    if bot is None or bot.token in world.revoked:
         return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
     params, uploads = await read_params(request)
     method = world.spec.method_name(request.match_info["method"])

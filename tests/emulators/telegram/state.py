@@ -471,6 +471,8 @@ class World:
         self.spec_warnings: list[str] = []
         self.result_problems: list[str] = []
         self.faults: list[Fault] = []
+        self.revoked: set[str] = set()
+        """Tokens answered 401 Unauthorized (revoked in @BotFather) until restored."""
         self.http: aiohttp.ClientSession | None = None
         self.stopping = False
         self._user_ids = itertools.count(5_000_001)
