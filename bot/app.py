@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import budget
 from bot.config import Settings
 from bot.delivery import OutboxDelivery, Sender
 from bot.http import create_web_app
@@ -172,6 +173,7 @@ async def start(settings: Settings) -> Runtime:
                 log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine), InboxWorker(sessions))
+    budget.use(settings.redis_url)  # one send budget: shared through Redis, else this process's
     options = Options(
         reservation_minutes=settings.reservation_minutes,
         vat_code=settings.yookassa_vat_code,

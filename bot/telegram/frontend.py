@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import health
 from bot.inbox import InboxWorker
-from bot.telegram import responses, retry
+from bot.telegram import responses, retry, send_budget
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.router import make_router
 from handlers.conversation import Conversation
@@ -55,6 +55,7 @@ def make_bot(token: str, api_server: str) -> Bot:
     bot = Bot(token, session=session)
     retry.install(bot)
     responses.install(bot)
+    send_budget.install(bot)  # bot/budget.py: innermost, each retry of a send takes its place
     health.watch_telegram(bot)  # /healthz: each call's outcome
     return bot
 

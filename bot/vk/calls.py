@@ -15,7 +15,7 @@ from typing import Any
 import requests
 import vk_api
 
-from bot import patience
+from bot import budget, patience
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ async def call(vk: vk_api.VkApi, method: str, **params: Any) -> Any:
     backoff = patience.current().backoff()
     while True:
         try:
+            await budget.take(budget.vk_buckets(vk.token["access_token"]))
             return await asyncio.to_thread(vk.method, method, params)
         except Exception as error:
             if error_code(error) == TOO_MANY_REQUESTS:

@@ -1,0 +1,191 @@
+"""One send budget for every worker process: each send to a messenger first takes its place
+within the messenger's limits (Telegram ~30 messages/s per bot and ~1/s per chat; VK 20
+requests/s per community token).
+
+With REDIS_URL the budget is shared through Redis: one Lua script reserves a send's slot in
+every bucket it belongs to (the bot's and the chat's) in one round trip, and the caller
+sleeps until its slot. Without it each process keeps its own budget (right for one worker).
+Both keep the buckets the same way, as a "generic cell rate algorithm": per bucket only the
+theoretical time of the next send, so a bucket is one small key that expires on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``burst`` sends at once, then one each ``interval`` seconds."""
+
+    interval: float
+    burst: int = 1
+
+    @property
+    def tolerance(self) -> float:
+        return (self.burst - 1) * self.interval
+
+
+TELEGRAM_BOT = Rate(1 / 25, burst=5)
+"""Telegram allows ~30 messages a second per bot; 25 leaves room for network jitter."""
+TELEGRAM_PRIVATE_CHAT = Rate(1.05, burst=3)
+"""~1 message a second in one chat, with the short burst Telegram tolerates."""
+TELEGRAM_GROUP = Rate(3.15, burst=10)
+"""~20 messages a minute in a group."""
+VK_TOKEN = Rate(1 / 18, burst=3)
+"""VK allows a community token 20 requests a second."""
+
+
+Bucket = tuple[str, Rate]
+
+
+class SendBudget(Protocol):
+    async def delay(self, buckets: list[Bucket], count: int) -> float:
+        """Reserve ``count`` sends in every bucket; seconds to wait before sending."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LocalBudget:
+    """The budget of one process (remembering the ``remember`` buckets used last)."""
+
+    def __init__(self, remember: int = 10_000) -> None:
+        self.remember = remember
+        self._next: OrderedDict[str, float] = OrderedDict()
+
+    async def delay(self, buckets: list[Bucket], count: int) -> float:
+        now = time.monotonic()
+        start = max(
+            [now]
+            + [
+                self._next.get(key, now) + (count - 1) * rate.interval - rate.tolerance
+                for key, rate in buckets
+            ]
+        )
+        for key, rate in buckets:
+            self._next[key] = max(self._next.get(key, now), start) + count * rate.interval
+            self._next.move_to_end(key)
+        while len(self._next) > self.remember:
+            self._next.popitem(last=False)
+        return start - now
+
+    async def close(self) -> None:
+        pass
+
+
+# KEYS: the buckets; ARGV: count, then each bucket's interval and tolerance (microseconds).
+# Redis' own clock, so that every worker measures time alike.
+_RESERVE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local count = tonumber(ARGV[1])
+local start = now
+local next_send = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local tolerance = tonumber(ARGV[2 * i + 1])
+  next_send[i] = tonumber(redis.call('GET', key) or now)
+  start = math.max(start, next_send[i] + (count - 1) * interval - tolerance)
+end
+for i, key in ipairs(KEYS) do
+  local after = math.max(next_send[i], start) + count * tonumber(ARGV[2 * i])
+  redis.call('SET', key, string.format('%d', after), 'PX', math.ceil((after - now) / 1000) + 1000)
+end
+return math.floor(start - now)
+"""
+
+
+class RedisBudget:
+    """The budget shared by every process using the same Redis (keys under ``prefix``).
+
+    Redis out of reach does not stop sending: this process falls back to its own budget
+    (and says so once) until Redis answers again."""
+
+    def __init__(self, url: str, prefix: str = "send-budget:") -> None:
+        import redis.asyncio
+
+        self.client = redis.asyncio.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.prefix = prefix
+        self.script = self.client.register_script(_RESERVE)
+        self.fallback = LocalBudget()
+        self._failing = False
+
+    async def delay(self, buckets: list[Bucket], count: int) -> float:
+        import redis
+
+        keys = [self.prefix + key for key, _ in buckets]
+        args: list[int] = [count]
+        for _, rate in buckets:
+            args += [round(rate.interval * 1e6), round(rate.tolerance * 1e6)]
+        try:
+            wait = await self.script(keys=keys, args=args)
+        except (redis.RedisError, OSError) as error:
+            if not self._failing:
+                log.warning("The shared send budget is out of reach (%r): pacing alone", error)
+                self._failing = True
+            return await self.fallback.delay(buckets, count)
+        if self._failing:
+            log.info("The shared send budget is back")
+            self._failing = False
+        return max(0.0, int(wait) / 1e6)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class Unlimited:
+    """No pacing at all: a process that never chose a budget (tests that build a bot alone)."""
+
+    async def delay(self, buckets: list[Bucket], count: int) -> float:
+        return 0.0
+
+    async def close(self) -> None:
+        pass
+
+
+_current: SendBudget = Unlimited()
+
+
+def use(redis_url: str) -> SendBudget:
+    """Make this process send within the Redis-shared budget, or its own when no URL."""
+    global _current
+    _current = RedisBudget(redis_url) if redis_url else LocalBudget()
+    return _current
+
+
+def current() -> SendBudget:
+    return _current
+
+
+async def take(buckets: list[Bucket], count: int = 1) -> None:
+    """Wait for a place for ``count`` sends in every bucket."""
+    wait = await _current.delay(buckets, count)
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
+def telegram_buckets(bot_id: int, chat_id: int | str | None) -> list[Bucket]:
+    """The bot's bucket, and the chat's when the send names one (a @channel name counts
+    as a group). Braces keep a bot's keys in one Redis Cluster slot."""
+    scope = f"{{telegram:{bot_id}}}"
+    buckets = [(scope, TELEGRAM_BOT)]
+    if chat_id is not None:
+        private = isinstance(chat_id, int) and chat_id > 0
+        buckets.append(
+            (f"{scope}:{chat_id}", TELEGRAM_PRIVATE_CHAT if private else TELEGRAM_GROUP)
+        )
+    return buckets
+
+
+def vk_buckets(token: str) -> list[Bucket]:
+    """The community token's bucket, named by a digest (a token never reaches Redis)."""
+    return [(f"vk:{hashlib.sha256(token.encode()).hexdigest()[:16]}", VK_TOKEN)]

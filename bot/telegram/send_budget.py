@@ -1,0 +1,48 @@
+"""Every Telegram send waits for its place in the send budget (bot/budget.py) first.
+
+Sends are the calls that post or change a message (send*, edit*, copy*, forward*); answers
+to a button press, chat actions and reading calls cost nothing. Installed innermost, so that
+each retry of a send takes a place of its own.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+from bot import budget
+
+FREE = frozenset({"sendChatAction"})
+
+
+def counted(method: TelegramMethod[object]) -> int:
+    """How many messages the call sends or edits (0: not a send)."""
+    name = method.__api_method__
+    if name in FREE or not name.startswith(("send", "edit", "copy", "forward")):
+        return 0
+    several = getattr(method, "media", None) if name == "sendMediaGroup" else None
+    several = several or getattr(method, "message_ids", None)
+    return len(several) if isinstance(several, list) and several else 1
+
+
+class SendBudgetMiddleware(BaseRequestMiddleware):
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        count = counted(method)  # type: ignore[arg-type]
+        if count:
+            chat = getattr(method, "chat_id", None)
+            await budget.take(budget.telegram_buckets(bot.id, chat), count)
+        return await make_request(bot, method)
+
+    def __repr__(self) -> str:
+        return "SendBudgetMiddleware()"
+
+
+def install(bot: Bot) -> None:
+    bot.session.middleware(SendBudgetMiddleware())
