@@ -35,19 +35,30 @@ from yookassa.domain.exceptions import (
 from yookassa.domain.notification import WebhookNotificationFactory
 from yookassa.domain.request import PaymentRequestBuilder, RefundRequestBuilder
 
-from payments.receipts import sdk_receipt
+from payments.receipts import rubles, sdk_receipt
 from shop.billing import (
     GatewayError,
     PaymentRequest,
     ProviderPayment,
     ProviderRefund,
     RefundRequest,
-    rubles,
 )
 from shop.billing.receipts import CURRENCY
-from shop.models import PaymentProvider
+from shop.models import PaymentProvider, PaymentStatus, RefundStatus
 
 DEFAULT_API_URL = "https://api.yookassa.ru/v3"
+PAYMENT_STATUSES = {
+    "pending": PaymentStatus.PENDING,
+    "waiting_for_capture": PaymentStatus.WAITING_FOR_CAPTURE,
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "canceled": PaymentStatus.CANCELED,
+}
+"""YooKassa's payment statuses in the core's terms (any other is unknown to the core)."""
+REFUND_STATUSES = {
+    "pending": RefundStatus.PENDING,
+    "succeeded": RefundStatus.SUCCEEDED,
+    "canceled": RefundStatus.CANCELED,
+}
 REFUSALS = (BadRequestError, ForbiddenError, UnauthorizedError)
 """Answers that a retry with the same request would only get again."""
 CREATE_THREADS = 8
@@ -245,7 +256,7 @@ def _payment(answer: Any) -> ProviderPayment:
     confirmation = getattr(answer, "confirmation", None)
     return ProviderPayment(
         id=answer.id,
-        status=answer.status,
+        status=PAYMENT_STATUSES.get(answer.status),
         amount=_kopecks(answer.amount.value),
         confirmation_url=getattr(confirmation, "confirmation_url", None),
         order_id=_int_or_none(metadata.get("order_id")),
@@ -258,7 +269,7 @@ def _refund(answer: Any) -> ProviderRefund:
     return ProviderRefund(
         id=answer.id,
         payment_id=answer.payment_id,
-        status=answer.status,
+        status=REFUND_STATUSES.get(answer.status),
         amount=_kopecks(answer.amount.value),
         refund_id=_int_or_none(metadata.get("refund_id")),
     )

@@ -18,11 +18,14 @@ from bot.inbox import InboxWorker
 from bot.payment_webhooks import YOOKASSA_PATH, add_yookassa_routes, poll_pending_payments
 from payments.yookassa import YooKassaGateway
 from shop.billing import (
+    Outcome,
     PaymentRequest,
+    PaymentStatus,
     Receipt,
     ReceiptLine,
     refund_order,
     start_payment,
+    sync_payment,
 )
 from shop.errors import ShopError
 from shop.models import Order, OrderEvent, OutboxMessage, Payment, Refund, Variant
@@ -161,6 +164,20 @@ async def test_the_same_notification_ten_times_pays_once(sessions, gateway, emu,
         [("awaiting_payment", "paid")],
         ["paid"],
     )
+
+
+async def test_the_gateway_reports_in_the_cores_statuses(sessions, gateway, emu, order):
+    payment_id = await _pay(sessions, gateway, emu, order)
+    assert (await gateway.get_payment(payment_id)).status is PaymentStatus.PENDING
+    emu.pay(payment_id)
+    assert (await gateway.get_payment(payment_id)).status is PaymentStatus.SUCCEEDED
+
+    emu.payments[payment_id].status = "under_review"  # one this version does not know
+    assert (await gateway.get_payment(payment_id)).status is None
+    settled = await sync_payment(sessions, gateway, payment_id, "poll")
+
+    assert settled.outcome == Outcome.UNCHANGED
+    assert (await _order_state(sessions, order[0].id))[0] == "awaiting_payment"
 
 
 async def test_a_late_canceled_notification_after_success_changes_nothing(

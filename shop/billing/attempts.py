@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop.billing.gateway import GatewayError, PaymentGateway, PaymentRequest, ProviderPayment
-from shop.billing.ledger import check_payable, history_entry, lock_order
+from shop.billing.history import history_entry
+from shop.billing.locks import check_payable, lock_order
 from shop.billing.receipts import receipt_for
 from shop.billing.settlement import apply_status
 from shop.errors import ShopError

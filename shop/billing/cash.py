@@ -9,7 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shop.billing.ledger import check_payable, history_entry, lock_order
+from shop.billing.history import history_entry
+from shop.billing.locks import check_payable, lock_order
 from shop.errors import ShopError
 from shop.models import (
     DeliveryMethod,

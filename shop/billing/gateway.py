@@ -1,15 +1,19 @@
 """What the core asks of a payment provider, in plain dataclasses (no SDK types).
 
+Statuses are the core's own (PaymentStatus, RefundStatus): each gateway maps its provider's
+onto them in payments/, and None means a status the core does not know (recorded nowhere).
 payments/yookassa.py implements it with the official SDK; tests use a small fake.
+`Gateways` holds one gateway per provider.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from shop.billing.receipts import Receipt
-from shop.models import PaymentProvider
+from shop.models import PaymentProvider, PaymentStatus, RefundStatus
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class ProviderPayment:
     """A payment as the provider's API shows it; amounts in kopecks."""
 
     id: str
-    status: str
+    status: PaymentStatus | None
     amount: int
     confirmation_url: str | None = None
     order_id: int | None = None
@@ -53,7 +57,7 @@ class RefundRequest:
 class ProviderRefund:
     id: str
     payment_id: str
-    status: str
+    status: RefundStatus | None
     amount: int
     refund_id: int | None = None
 
@@ -85,3 +89,39 @@ class PaymentGateway(Protocol):
     async def create_refund(self, request: RefundRequest) -> ProviderRefund: ...
 
     async def get_refund(self, refund_id: str) -> ProviderRefund | None: ...
+
+
+REFUNDED_THROUGH: Mapping[PaymentProvider, PaymentProvider] = {
+    PaymentProvider.TELEGRAM: PaymentProvider.YOOKASSA,
+}
+"""Providers whose money another provider gives back: a Telegram payment here is taken by
+YooKassa (the invoice's provider token is YooKassa's), so YooKassa refunds it."""
+
+
+def refund_provider(provider: PaymentProvider) -> PaymentProvider:
+    """The provider that gives back money taken through ``provider``."""
+    return REFUNDED_THROUGH.get(provider, provider)
+
+
+class Gateways(Mapping[PaymentProvider, PaymentGateway]):
+    """One gateway per provider, built once where the process starts."""
+
+    def __init__(self, gateways: Iterable[PaymentGateway] = ()) -> None:
+        self._by_provider: dict[PaymentProvider, PaymentGateway] = {}
+        for gateway in gateways:
+            if gateway.provider in self._by_provider:
+                raise ValueError(f"two gateways for {gateway.provider}")
+            self._by_provider[PaymentProvider(gateway.provider)] = gateway
+
+    def __getitem__(self, provider: PaymentProvider) -> PaymentGateway:
+        return self._by_provider[provider]
+
+    def __iter__(self) -> Iterator[PaymentProvider]:
+        return iter(self._by_provider)
+
+    def __len__(self) -> int:
+        return len(self._by_provider)
+
+    def for_refunds_of(self, provider: PaymentProvider) -> PaymentGateway | None:
+        """The gateway that gives back money taken through ``provider``, if there is one."""
+        return self._by_provider.get(refund_provider(provider))

@@ -1,14 +1,12 @@
 """Fiscal receipts (54-FZ): what a payment or refund receipt lists, built from order snapshots.
 
-Provider-neutral data; `receipt_json` writes it in YooKassa's shape, which is also what
-Telegram's YooKassa provider reads from an invoice's ``provider_data``.
+Provider-neutral data; each gateway in payments/ writes it in its provider's shape.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from shop.models import Order
 
@@ -70,29 +68,3 @@ def receipt_for(order: Order, quantities: dict[str, int] | None = None) -> Recei
         title = order.delivery_title[:DESCRIPTION_LIMIT]
         lines.append(ReceiptLine(title, 1, order.delivery_price, "service"))
     return Receipt(receipt_phone(order.phone), tuple(lines), email=order.email or None)
-
-
-def rubles(kopecks: int) -> str:
-    """``12345`` -> ``"123.45"``, the way payment APIs write amounts."""
-    return f"{kopecks // 100}.{kopecks % 100:02d}"
-
-
-def receipt_json(receipt: Receipt, vat_code: int = 1) -> dict[str, Any]:
-    """The receipt in YooKassa's JSON shape; ``vat_code`` 1 is "без НДС"."""
-    body: dict[str, Any] = {
-        "items": [
-            {
-                "description": line.description,
-                "quantity": f"{line.quantity}.00",
-                "amount": {"value": rubles(line.unit_price), "currency": CURRENCY},
-                "vat_code": vat_code,
-                "payment_mode": "full_payment",
-                "payment_subject": line.subject,
-            }
-            for line in receipt.lines
-        ]
-    }
-    customer = {"phone": receipt.phone, "email": receipt.email}
-    if any(customer.values()):
-        body["customer"] = {key: value for key, value in customer.items() if value}
-    return body

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop import outbox
-from shop.billing.gateway import GatewayError, PaymentGateway, RefundRequest
-from shop.billing.ledger import SYSTEM, alert_staff, history_entry, lock_order
+from shop.billing.alerts import alert_staff
+from shop.billing.gateway import GatewayError, PaymentGateway, RefundRequest, refund_provider
+from shop.billing.history import history_entry
+from shop.billing.locks import lock_order
 from shop.billing.receipts import DELIVERY, receipt_for
 from shop.errors import ShopError
 from shop.models import (
@@ -37,6 +39,8 @@ from shop.orders import transition
 log = logging.getLogger("shop.billing")
 
 S = OrderStatus
+SYSTEM = "system"
+"""Actor of what the shop does by itself (giving back money an order cannot take)."""
 REFUNDABLE_ORDER = frozenset({S.PAID, S.ASSEMBLING, S.SHIPPED, S.DELIVERED})
 REFUND_RETRY_AFTER = timedelta(seconds=30)
 _FINAL = frozenset({RefundStatus.SUCCEEDED, RefundStatus.CANCELED, RefundStatus.FAILED})
@@ -185,7 +189,7 @@ async def _apply_refund(
     session: AsyncSession,
     refund_id: int,
     provider_refund_id: str | None,
-    status: str,
+    status: RefundStatus | None,
     source: str,
     note: str | None = None,
 ) -> RefundStatus:
@@ -197,10 +201,9 @@ async def _apply_refund(
     assert refund is not None
     if refund.provider_refund_id is None and provider_refund_id is not None:
         refund.provider_refund_id = provider_refund_id
-    try:
-        reported = RefundStatus(status)
-    except ValueError:
+    if status is None:  # a status the gateway could not map: nothing to record
         return RefundStatus(refund.status)
+    reported = RefundStatus(status)
     if reported == refund.status or refund.status in _FINAL:
         return RefundStatus(refund.status)
     refund.status = reported
@@ -322,7 +325,7 @@ def _new_refund(
     refund = Refund(
         payment_id=payment.id,
         order_id=payment.order_id,
-        provider=_refund_provider(payment),
+        provider=refund_provider(PaymentProvider(payment.provider)),
         amount=amount,
         status=RefundStatus.CREATING,
         idempotence_key=str(uuid.uuid4()),
@@ -333,15 +336,6 @@ def _new_refund(
     )
     session.add(refund)
     return refund
-
-
-def _refund_provider(payment: Payment) -> PaymentProvider:
-    """Telegram payments here go through YooKassa (the provider token is YooKassa's)."""
-    return (
-        PaymentProvider.YOOKASSA
-        if payment.provider == PaymentProvider.TELEGRAM
-        else payment.provider
-    )
 
 
 def _refund_target(payment: Payment) -> str:

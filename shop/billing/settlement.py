@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop import stock
+from shop.billing.alerts import alert_staff
 from shop.billing.gateway import PaymentGateway
-from shop.billing.ledger import alert_staff, history_entry, lock_order
+from shop.billing.history import history_entry
+from shop.billing.locks import lock_order
 from shop.billing.refunds import execute_refund, queue_whole_refund
 from shop.models import (
     Order,
@@ -67,7 +69,7 @@ async def confirm_payment(
     sessions: async_sessionmaker[AsyncSession],
     provider: PaymentProvider | str,
     provider_payment_id: str,
-    status: str,
+    status: PaymentStatus | None,
     amount: int,
     source: str,
     *,
@@ -151,17 +153,17 @@ async def find_payment(
 
 
 async def apply_status(
-    session: AsyncSession, payment: Payment, status: str, amount: int, source: str
+    session: AsyncSession, payment: Payment, status: PaymentStatus | None, amount: int, source: str
 ) -> Settlement:
     """Move a locked ledger row forward; success settles the order in this transaction.
 
-    The caller holds the order's lock (then the payment's) and passes what the provider said.
+    The caller holds the order's lock (then the payment's) and passes what the provider said,
+    in the core's statuses (None: one the gateway could not map).
     """
-    try:
-        reported = PaymentStatus(status)
-    except ValueError:
-        log.warning("payment %s: unknown status %r from %s", payment.id, status, source)
+    if status is None:
+        log.warning("payment %s: a status the core does not know, from %s", payment.id, source)
         return Settlement(Outcome.UNCHANGED, payment.order_id)
+    reported = PaymentStatus(status)
     current = PaymentStatus(payment.status)
     if reported == current:
         return Settlement(Outcome.UNCHANGED, payment.order_id)

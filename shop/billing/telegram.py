@@ -1,22 +1,23 @@
-"""Telegram Payments in the core: the invoice, the pre-checkout re-check, the payment record.
+"""Telegram Payments in the core: the order an invoice names, the pre-checkout re-check, the
+payment record.
 
-No aiogram here: the adapter sends `invoice_for`'s data with the YooKassa provider token,
+No aiogram and no provider JSON here: payments/telegram.py builds the invoice; the adapter
 answers the pre-checkout query with `check_pre_checkout`'s verdict and hands every
 ``successful_payment`` to `record_telegram_payment`, which pays the order once per charge id.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop import inbox
-from shop.billing.ledger import alert_staff, history_entry, lock_order
-from shop.billing.receipts import CURRENCY, receipt_for, receipt_json
+from shop.billing.alerts import alert_staff
+from shop.billing.history import history_entry
+from shop.billing.locks import lock_order
+from shop.billing.receipts import CURRENCY
 from shop.billing.refunds import queue_whole_refund
 from shop.billing.settlement import Outcome, Settlement, apply_status, find_payment
 from shop.models import Order, OrderStatus, Payment, PaymentProvider, PaymentStatus
@@ -26,37 +27,9 @@ S = OrderStatus
 P = PaymentStatus
 
 
-@dataclass(frozen=True)
-class TelegramInvoice:
-    """What ``sendInvoice`` needs; ``prices`` add up to the order total, in kopecks.
-
-    When ``needs_phone`` is set the order has no phone usable for the receipt: ask for one
-    (``need_phone_number`` and ``send_phone_number_to_provider``).
-    """
-
-    title: str
-    description: str
-    payload: str
-    currency: str
-    prices: list[tuple[str, int]]
-    provider_data: str
-    needs_phone: bool
-
-
-def invoice_for(order: Order, vat_code: int = 1) -> TelegramInvoice:
-    """The invoice for an order (``order.lines`` loaded), with its 54-FZ receipt."""
-    receipt = receipt_for(order)
-    prices = [(f"{line.description[:48]} × {line.quantity}", line.amount) for line in receipt.lines]
-    titles = ", ".join(line.title for line in order.lines)
-    return TelegramInvoice(
-        title=f"Заказ №{order.id}",
-        description=(titles[:252] + "...") if len(titles) > 255 else titles or f"№{order.id}",
-        payload=f"order:{order.id}",
-        currency=CURRENCY,
-        prices=prices,
-        provider_data=json.dumps({"receipt": receipt_json(receipt, vat_code)}, ensure_ascii=False),
-        needs_phone=receipt.phone is None,
-    )
+def invoice_payload(order_id: int) -> str:
+    """What an invoice carries to name its order (read back by `order_id_from_payload`)."""
+    return f"order:{order_id}"
 
 
 def order_id_from_payload(payload: str) -> int | None:

@@ -26,7 +26,10 @@ class PaymentProvider(StrEnum):
 
 
 class PaymentStatus(StrEnum):
-    """YooKassa's payment statuses, plus CREATING (asked, answer not yet heard) and FAILED."""
+    """The core's payment statuses: each gateway maps its provider's onto them (payments/).
+
+    CREATING: asked, the answer not yet heard; FAILED: the provider refused to create it.
+    """
 
     CREATING = "creating"
     PENDING = "pending"
@@ -37,6 +40,8 @@ class PaymentStatus(StrEnum):
 
 
 class RefundStatus(StrEnum):
+    """The core's refund statuses, mapped from the provider's like PaymentStatus."""
+
     CREATING = "creating"
     PENDING = "pending"
     SUCCEEDED = "succeeded"

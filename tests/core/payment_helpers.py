@@ -28,7 +28,9 @@ from shop.models import (
     OutboxMessage,
     Payment,
     PaymentProvider,
+    PaymentStatus,
     Refund,
+    RefundStatus,
 )
 from shop.models.types import utcnow
 from shop.reservations import expire_unpaid_orders
@@ -56,7 +58,7 @@ class FakeGateway:
         self.keys: list[str] = []
         self.lose_answers = 0
         self.refuse = False
-        self.refund_status = "succeeded"
+        self.refund_status = RefundStatus.SUCCEEDED
         self.before_create: Callable[[PaymentRequest], Awaitable[None]] | None = None
         self.ids = itertools.count(1)
 
@@ -73,7 +75,7 @@ class FakeGateway:
             self.by_key[request.idempotence_key] = payment_id
             self.payments[payment_id] = ProviderPayment(
                 id=payment_id,
-                status="pending",
+                status=PaymentStatus.PENDING,
                 amount=request.amount,
                 confirmation_url=f"https://pay.example/{payment_id}",
                 order_id=request.order_id,
@@ -103,7 +105,7 @@ class FakeGateway:
         return self.refunds.get(refund_id)
 
     def pay(self, payment_id: str, status: str = "succeeded") -> None:
-        self.payments[payment_id] = replace(self.payments[payment_id], status=status)
+        self.payments[payment_id] = replace(self.payments[payment_id], status=PaymentStatus(status))
 
     def _answer(self, answer: T) -> T:
         if self.lose_answers:

@@ -171,7 +171,9 @@ async def test_unpaid_order_expires_and_releases_stock(sessions):
     async with sessions() as session:
         kinds = (
             await session.scalars(
-                select(OrderEvent.kind).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+                select(OrderEvent.kind)
+                .where(OrderEvent.order_id == order.id)
+                .order_by(OrderEvent.id)
             )
         ).all()
     assert kinds == [K.PLACED, K.AWAITING_PAYMENT, K.EXPIRED]

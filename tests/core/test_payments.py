@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from shop.billing import (
+    Gateways,
     Outcome,
     PaymentRequest,
     confirm_payment,
@@ -22,7 +23,7 @@ from shop.billing import (
     sync_payment,
 )
 from shop.errors import ShopError
-from shop.models import Order, OrderStatus, Payment, Variant
+from shop.models import Order, OrderStatus, Payment, PaymentProvider, Variant
 from shop.models.types import utcnow
 from shop.orders import transition
 from shop.reservations import expire_unpaid_orders
@@ -372,3 +373,16 @@ async def test_a_refund_whose_answer_was_lost_is_sent_again_with_its_key(session
     assert len(gateway.refunds) == 1
     assert gateway.keys[-2:] == [refund.idempotence_key] * 2
     assert [r.status for r in await refund_rows(sessions)] == ["succeeded"]
+
+
+# -- the gateways ------------------------------------------------------------------------------
+
+
+def test_gateways_hold_one_per_provider_and_route_telegram_refunds_to_yookassa(gateway):
+    gateways = Gateways([gateway])
+
+    assert dict(gateways) == {PaymentProvider.YOOKASSA: gateway}
+    assert gateways.for_refunds_of(PaymentProvider.TELEGRAM) is gateway
+    assert gateways.for_refunds_of(PaymentProvider.CASH) is None
+    with pytest.raises(ValueError, match="two gateways"):
+        Gateways([gateway, gateway])

@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 
+from payments.telegram import invoice_for
 from shop.billing import (
     Outcome,
     ProviderPayment,
     check_pre_checkout,
     choose_cash_on_delivery,
-    invoice_for,
     order_id_from_payload,
     receipt_phone,
     record_telegram_payment,
