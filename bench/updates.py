@@ -42,7 +42,7 @@ from shop.models import InboxEvent, InboxStatus, Order, OrderLine, Variant
 from tests.emulators.telegram import Person, TelegramEmulator
 
 QUIET = 0.05
-STEPS = 14  # updates in one journey
+STEPS = 15  # updates in one journey
 PROFILE = os.environ.get("BENCH_PROFILE")  # a path prefix: each bot's cProfile goes there
 
 
@@ -71,6 +71,7 @@ async def journey(person: Person, n: int, timed: Timer) -> int:
         lambda: person.send(f"+7900{n:07d}"),
         lambda: person.press("Самовывоз"),
         lambda: person.press("Без комментария"),
+        lambda: person.press("Без чека на почту"),
         lambda: person.press("Подтвердить заказ"),
         lambda: person.send("кружка"),
     ]
@@ -265,7 +266,7 @@ async def main() -> None:
     emu.config.weak_quiet_period = 1.0
     await emu.start()
     try:
-        echo = await run_echo(emu, args.shoppers, 14, args.rounds)
+        echo = await run_echo(emu, args.shoppers, STEPS, args.rounds)
         for kind in [args.only] if args.only else ["sqlite", "postgresql"]:
             shop = await run_shop(emu, kind, args.shoppers, args.rounds)
             shop.report()

@@ -89,12 +89,18 @@ RU: dict[str, str] = {
     "нажмите «Без комментария».",
     "checkout.comment_bad": "Комментарий должен быть не длиннее 500 символов.",
     "btn.no_comment": "Без комментария",
+    "checkout.email": "Прислать электронный чек на почту? Напишите адрес e-mail или нажмите "
+    "«Без чека на почту» — тогда чек придёт на телефон.",
+    "checkout.email_bad": "Не похоже на адрес почты. Напишите его целиком, например "
+    "name@example.ru, или нажмите «Без чека на почту».",
+    "btn.no_email": "Без чека на почту",
     "checkout.summary": "Проверьте заказ:\n\n{lines}\n\nДоставка: {delivery} — {delivery_price}\n"
-    "{address}Получатель: {name}, {phone}\n{comment}\nИтого к оплате: {total}\n\n"
+    "{address}Получатель: {name}, {phone}\n{comment}{email}\nИтого к оплате: {total}\n\n"
     "Нажимая «Подтвердить», вы соглашаетесь, что мы сохраним имя, телефон и адрес для "
     "доставки. Удалить их можно командой /forget.",
     "checkout.summary_address": "Адрес: {address}\n",
     "checkout.summary_comment": "Комментарий: {comment}\n",
+    "checkout.summary_email": "Чек на почту: {email}\n",
     "btn.confirm": "✅ Подтвердить заказ",
     "checkout.cancelled": "Оформление отменено. Товары остались в корзине.",
     "checkout.text_expected": "Пожалуйста, ответьте текстом.",
@@ -249,12 +255,19 @@ EN: dict[str, str] = {
     "“No comment”.",
     "checkout.comment_bad": "A comment has at most 500 characters.",
     "btn.no_comment": "No comment",
+    "checkout.email": "Send the electronic receipt to your e-mail? Type the address or press "
+    "“No e-mail receipt”: the receipt then goes to your phone.",
+    "checkout.email_bad": "That does not look like an e-mail address. Please type all of it, "
+    "e.g. name@example.com, or press “No e-mail receipt”.",
+    "btn.no_email": "No e-mail receipt",
     "checkout.summary": "Please check your order:\n\n{lines}\n\nDelivery: {delivery} — "
-    "{delivery_price}\n{address}Recipient: {name}, {phone}\n{comment}\nTotal to pay: {total}\n\n"
+    "{delivery_price}\n{address}Recipient: {name}, {phone}\n{comment}{email}\n"
+    "Total to pay: {total}\n\n"
     "By pressing Confirm you agree that we keep your name, phone and address for delivery. "
     "Erase them any time with /forget.",
     "checkout.summary_address": "Address: {address}\n",
     "checkout.summary_comment": "Comment: {comment}\n",
+    "checkout.summary_email": "Receipt to: {email}\n",
     "btn.confirm": "✅ Confirm order",
     "checkout.cancelled": "Checkout cancelled. Your cart is kept.",
     "checkout.text_expected": "Please answer with text.",

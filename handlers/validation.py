@@ -42,3 +42,18 @@ def clean_address(text: str) -> str | None:
 def clean_comment(text: str) -> str | None:
     comment = text.strip()
     return comment if 1 <= len(comment) <= 500 and _printable(comment) else None
+
+
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})"
+)
+
+
+def clean_email(text: str) -> str | None:
+    """An e-mail address for the receipt (name@example.ru, also a Cyrillic domain), or None."""
+    email = text.strip()
+    if len(email) > 254 or not _EMAIL.fullmatch(email) or len(email.partition("@")[0]) > 64:
+        return None
+    local, _, domain = email.partition("@")
+    return f"{local}@{domain.lower()}"

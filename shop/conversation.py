@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,8 @@ from shop.models import ConversationState
 from shop.models.types import utcnow
 
 _states = ConversationState.__table__
+
+Draft = TypeVar("Draft")
 
 
 @dataclass
@@ -32,6 +36,37 @@ class State:
     @property
     def changed(self) -> bool:
         return self.stored != (self.step, self.data)
+
+    def draft(self, key: str, kind: type[Draft]) -> Draft:
+        """The dataclass ``kind`` kept under ``key`` (empty if none was kept). A value of
+        the wrong type, or a name ``kind`` has no field for (kept by an older version), is
+        left out: a draft read back is always one the code can trust."""
+        kept = self.data.get(key)
+        kept = kept if isinstance(kept, dict) else {}
+        hints = typing.get_type_hints(kind)
+        values = {
+            f.name: kept[f.name]
+            for f in dataclasses.fields(kind)  # type: ignore[arg-type]
+            if _fits(kept.get(f.name), hints[f.name])
+        }
+        return kind(**values)
+
+    def keep(self, key: str, draft: object) -> None:
+        """Put the dataclass ``draft`` under ``key`` as plain JSON (empty fields left out)."""
+        values = dataclasses.asdict(draft)  # type: ignore[call-overload]
+        self.data[key] = {name: value for name, value in values.items() if value is not None}
+
+
+def _fits(value: object, hint: object) -> bool:
+    """Whether ``value`` is a non-None value of the type ``hint`` (``str | None``...)."""
+    if value is None:
+        return False
+    allowed = typing.get_args(hint) or (hint,)
+    return any(
+        isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+        for kind in allowed
+        if isinstance(kind, type)
+    )
 
 
 async def load_state(session: AsyncSession, customer_id: int) -> State:

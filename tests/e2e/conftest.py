@@ -112,4 +112,5 @@ async def order_tote_bag(person: Person, delivery: str = "Самовывоз") -
     if delivery != "Самовывоз":
         await person.send("Москва, Тверская, 1")
     await person.press("Без комментария")
+    await person.press("Без чека на почту")
     await person.press("Подтвердить заказ")

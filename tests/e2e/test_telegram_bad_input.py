@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from shop.models import CartLine, Order, Variant
+from shop.models import CartLine, ConversationState, Customer, Order, Variant
 from tests.e2e.conftest import check_out_tote_bag, seen
 
 POLITE = {
@@ -54,6 +54,7 @@ async def test_another_customers_order_is_not_shown(shop):
     await alice.send("+79001234567")
     await alice.press("Самовывоз")
     await alice.press("Без комментария")
+    await alice.press("Без чека на почту")
     await alice.press("Подтвердить заказ")
     async with shop.runtime.sessions() as session:
         order_id = await session.scalar(select(Order.id))
@@ -91,10 +92,18 @@ async def test_sticker_at_checkout_re_asks(shop):
 
 async def test_start_spam_is_answered_without_piling_state(shop):
     alice = shop.user()
+    before = await _counts(shop)
     for _ in range(10):
         await alice.send("/start")
     assert len([m for m in alice.messages if m.from_bot]) == 10
-    assert await _counts(shop) == (0, 0, (await _counts(shop))[2])
+    assert await _counts(shop) == before == (0, 0, before[2])
+    async with shop.runtime.sessions() as session:
+        customers = await session.scalar(select(func.count()).select_from(Customer))
+        states = (
+            await session.execute(select(ConversationState.step, ConversationState.data))
+        ).all()
+    assert customers == 1
+    assert [(step, data) for step, data in states] in ([], [(None, {})])  # one person, no step
 
 
 async def test_a_press_too_old_to_answer_still_draws_its_screen(shop):

@@ -33,6 +33,7 @@ async def _at_confirmation(person) -> None:
     await person.send("+79001234567")
     await person.press("Самовывоз")
     await person.press("Без комментария")
+    await person.press("Без чека на почту")
 
 
 async def _orders(shop) -> int:

@@ -21,6 +21,7 @@ async def _buy_cream(person, n: int) -> str:
     await person.send(f"+7900{n:07d}")
     await person.press("Самовывоз")
     await person.press("Без комментария")
+    await person.press("Без чека на почту")
     await person.press("Подтвердить заказ")
     return person.screen.text
 

@@ -34,6 +34,7 @@ async def test_from_start_to_my_orders(shop):
     await alice.press("Курьер")
     await alice.send("Москва, Тверская, 1, кв. 5")
     await alice.press("Без комментария")
+    await alice.press("Без чека на почту")
     assert "Итого к оплате: 3 530 ₽" in seen(alice.screen.text)
     await alice.press("Подтвердить заказ")
     assert "оформлен" in alice.screen.text

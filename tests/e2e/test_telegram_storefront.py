@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.app import start
-from shop.models import Product, ProductPhoto
+from shop.catalog import PAGE_SIZE
+from shop.models import Category, Product, ProductPhoto, Variant
 from tests.e2e.conftest import check_out_tote_bag, seen
 
 
@@ -56,11 +57,32 @@ async def test_back_navigation_edits_in_place(shop):
 
 
 async def test_pages_of_products(shop):
+    async with shop.runtime.sessions() as session, session.begin():
+        badges = Category(title="Значки", position=99)
+        for n in range(1, PAGE_SIZE + 3):  # two pages: a full one and two more
+            badge = Product(category=badges, title=f"Значок №{n}", position=n)
+            session.add(Variant(product=badge, sku=f"BADGE-{n}", price=19000, stock=5))
     alice = shop.user()
     await alice.send("/catalog")
-    await alice.press("Аксессуары")
-    assert "Страница 1 из 1" in alice.screen.text
-    assert seen(alice.screen.text).startswith("Аксессуары")
+    await alice.press("Значки")
+    page = alice.screen.message_id
+
+    def products() -> list[str]:
+        return [
+            b.text.split(" — ")[0] for row in alice.screen.keyboard for b in row if "№" in b.text
+        ]
+
+    assert seen(alice.screen.text) == "Значки\nСтраница 1 из 2. Выберите товар:"
+    assert products() == [f"Значок №{n}" for n in range(1, PAGE_SIZE + 1)]
+    assert ["◀", "1/2", "▶"] in [[b.text for b in row] for row in alice.screen.keyboard]
+    await alice.press("▶")
+    assert seen(alice.screen.text) == "Значки\nСтраница 2 из 2. Выберите товар:"
+    assert products() == [f"Значок №{PAGE_SIZE + 1}", f"Значок №{PAGE_SIZE + 2}"]
+    await alice.press("▶")  # past the last page: round to the first
+    assert seen(alice.screen.text).startswith("Значки\nСтраница 1 из 2.")
+    await alice.press("◀")
+    assert products() == [f"Значок №{PAGE_SIZE + 1}", f"Значок №{PAGE_SIZE + 2}"]
+    assert alice.screen.message_id == page  # every page edited the same message
 
 
 async def test_photo_is_uploaded_once_then_sent_by_file_id(shop):
@@ -90,6 +112,7 @@ async def test_restart_mid_checkout_continues(shop, shop_settings):
     assert "Как доставить заказ?" in alice.screen.text
     await alice.press("Самовывоз")
     await alice.send("Позвоните за час")
+    await alice.press("Без чека на почту")
     assert "Получатель: Алиса Иванова, +79001234567" in alice.screen.text
     await alice.press("Подтвердить заказ")
     assert "оформлен" in alice.screen.text

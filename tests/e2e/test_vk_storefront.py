@@ -168,6 +168,7 @@ async def place_order(person: Person) -> None:
     await person.send("+79001234567")
     await tap(person, "Самовывоз")
     await tap(person, "Без комментария")
+    await tap(person, "Без чека на почту")
     await tap(person, "✅ Подтвердить")
     assert "оформлен" in person.screen.text
 
@@ -209,6 +210,7 @@ async def test_from_start_to_my_orders(shop: VkShop) -> None:
     await tap(alice, "Курьер по городу")
     await alice.send("Москва, Тверская, 1, кв. 5")
     await tap(alice, "Без комментария")
+    await tap(alice, "Без чека на почту")
     assert "Итого к оплате: 3 530 ₽" in seen(alice.screen.text)
     await tap(alice, "✅ Подтвердить")
     assert "оформлен" in alice.screen.text

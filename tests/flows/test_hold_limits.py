@@ -23,6 +23,7 @@ async def _check_out_a_mug(person: Person, *, phone: str | None, confirm: str) -
         await person.action("co:p")  # the phone kept from the last order
     await person.action(next(b.action for r in person.screen.buttons for b in r))  # pickup
     await person.action("co:c")  # no comment
+    await person.action("co:e")  # no e-mail receipt
     await person.press(confirm)
 
 
