@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
@@ -37,9 +37,11 @@ SEEN_GRANULARITY = timedelta(minutes=5)
 class Shopper:
     """A customer as the conversation sees them, with their conversation state.
 
-    Read with one Core query per update (no ORM objects to load, track and flush); the
-    functions below that change a customer also change this copy, so a screen drawn in the
-    same update shows the new values.
+    Every field but ``state`` is a column of ``customers`` of the same name: this class is the
+    one list of them, and the lookup reads exactly those (`SHOPPER_COLUMNS`), with one Core
+    query per update (no ORM objects to load, track and flush). The functions below that
+    change a customer also change this copy, so a screen drawn in the same update shows the
+    new values.
     """
 
     id: int
@@ -53,14 +55,11 @@ class Shopper:
 
 _customers, _accounts = Customer.__table__, ChannelAccount.__table__
 _states = ConversationState.__table__
+SHOPPER_COLUMNS = tuple(f.name for f in fields(Shopper) if f.name != "state")
+"""The customer columns a Shopper copies, in its fields' order."""
 _FIND = (
     select(
-        _customers.c.id,
-        _customers.c.language,
-        _customers.c.display_name,
-        _customers.c.name,
-        _customers.c.phone,
-        _customers.c.address,
+        *(_customers.c[name] for name in SHOPPER_COLUMNS),
         _states.c.step,
         _states.c.data,
         _accounts.c.id.label("account_id"),
@@ -78,15 +77,8 @@ _FIND = (
 
 
 def _shopper(row: Row[Any]) -> Shopper:
-    return Shopper(
-        row.id,
-        row.language,
-        row.display_name,
-        row.name,
-        row.phone,
-        row.address,
-        State.stored_as(row.step, row.data),  # no row yet: the empty state
-    )
+    copied = row[: len(SHOPPER_COLUMNS)]
+    return Shopper(*copied, state=State.stored_as(row.step, row.data))  # no row: empty state
 
 
 _FIND_AND_LOCK = _FIND.with_for_update(of=_customers, key_share=True)
@@ -194,9 +186,10 @@ async def set_language(session: AsyncSession, shopper: Shopper, language: str) -
 
 
 async def _update(session: AsyncSession, shopper: Shopper, **values: Any) -> None:
+    """Change the customer's row and the same columns of the caller's copy."""
     await session.execute(update(_customers).where(_customers.c.id == shopper.id).values(values))
     for key, value in values.items():
-        if hasattr(shopper, key):
+        if key in SHOPPER_COLUMNS:
             setattr(shopper, key, value)
 
 

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from shop import outbox
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State, load_state, save_state
-from shop.customers import get_or_create_customer
+from shop.customers import (
+    find_customer,
+    forget_personal_data,
+    get_or_create_customer,
+    save_contact,
+    set_language,
+)
 from shop.models import ChannelAccount, OutboxMessage, OutboxStatus
 from shop.models.types import utcnow
 from tests.core.helpers import new_customer
@@ -79,6 +85,23 @@ async def test_language_follows_the_messenger(sessions):
             session, AccountRef(Channel.TELEGRAM, 2), language_code="uk"
         )
     assert (english.language, russian.language) == ("en", "ru")
+
+
+async def test_a_changed_shopper_is_what_the_next_update_reads(sessions):
+    account = AccountRef(Channel.TELEGRAM, 3)
+    async with sessions() as session, session.begin():
+        shopper = await get_or_create_customer(session, account, display_name="Алиса")
+        await set_language(session, shopper, "en")
+        await save_contact(session, shopper, name="Алиса", phone="+79001234567", address="Тверь")
+    async with sessions() as session:
+        assert await find_customer(session, account) == shopper
+    assert (shopper.language, shopper.phone, shopper.address) == ("en", "+79001234567", "Тверь")
+
+    async with sessions() as session, session.begin():
+        await forget_personal_data(session, shopper)
+    async with sessions() as session:
+        assert await find_customer(session, account) == shopper
+    assert (shopper.name, shopper.phone, shopper.address) == (None, None, None)
 
 
 async def test_conversation_state_survives_a_new_session(sessions):
