@@ -53,8 +53,22 @@ async def test_retries_back_off_then_give_up(sessions):
     customer = await new_customer(sessions, 1)
     async with sessions() as session, session.begin():
         message = outbox.enqueue(session, "note", {}, customer_id=customer)
+
+    async def retried_after(**retry: object) -> float:
+        """Seconds from the failure until the message is due again."""
+        failed_at = utcnow()
+        async with sessions() as session, session.begin():
+            await outbox.mark_retry(session, message.id, "boom", **retry)  # type: ignore[arg-type]
+        async with sessions() as session:
+            due = (await session.get(OutboxMessage, message.id)).next_attempt_at
+        return (due - failed_at).total_seconds()
+
+    assert 5 <= await retried_after(attempts=1, retry_after=5) < 6  # as the API asked
+    assert 2 <= await retried_after(attempts=1) < 3  # else doubling with every try
+    assert 8 <= await retried_after(attempts=3) < 9
     async with sessions() as session, session.begin():
-        await outbox.mark_retry(session, message.id, "429", attempts=1, retry_after=5)
+        assert await outbox.claim_due(session, now=utcnow() + timedelta(seconds=7)) == []
+        assert len(await outbox.claim_due(session, now=utcnow() + timedelta(seconds=10))) == 1
     async with sessions() as session, session.begin():
         await outbox.mark_retry(session, message.id, "boom", attempts=outbox.MAX_ATTEMPTS)
     async with sessions() as session:
