@@ -222,11 +222,8 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runtime = await start(settings)
-    # What start-up made (modules, models, settings) lives as long as the process: frozen,
-    # the collector stops walking it on every full collection (~150 ms each otherwise).
-    # Each update allocates a few thousand objects (pydantic models, rows); collecting
-    # young objects every 20 000 allocations instead of 700 took the collector from ~5% of
-    # the CPU per update to almost nothing in bench/updates.py.
+    # What start-up made lives as long as the process: frozen, and young objects collected
+    # less often, the collector costs almost nothing per update (bench/README.md).
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)

@@ -43,21 +43,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     busy timeout instead of failing when a read lock cannot be upgraded.
     """
     if not is_sqlite(url):
-        # A fixed pool and no overflow: a request waits its turn for a connection instead of
-        # opening one that is closed again on return (connect + prepare cost far more than
-        # the wait). Measured in bench/updates.py (20 shoppers): 20 fixed gave 148 updates/s,
-        # 40 + 10 overflow 136, 10 fixed 139. Several workers x 20 stay under PostgreSQL's
-        # default of 100 connections.
+        # A fixed pool, no overflow: waiting for a connection costs less than opening one
+        # (bench/README.md); several workers x 20 stay under PostgreSQL's 100 connections.
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_recycle", 1800)
         return create_async_engine(url, **kwargs)
 
-    # Few connections, none opened and closed per burst: SQLite has one writer at a time and
-    # every update writes (its id), so more connections only wait in SQLite's busy handler,
-    # which sleeps and polls. Measured (bench/updates.py, bench/checkout.py, 2 cores):
-    # pool 4 gives 75 updates/s and 117 orders/s; 5 + 10 overflow gave 55 and 129; 1 gave
-    # 69 and 89.
+    # Few fixed connections: SQLite has one writer, so more only poll its busy handler
+    # (bench/README.md).
     kwargs.setdefault("pool_size", 4)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", 60)
