@@ -180,9 +180,7 @@ def telegram_buckets(bot_id: int, chat_id: int | str | None) -> list[Bucket]:
     buckets = [(scope, TELEGRAM_BOT)]
     if chat_id is not None:
         private = isinstance(chat_id, int) and chat_id > 0
-        buckets.append(
-            (f"{scope}:{chat_id}", TELEGRAM_PRIVATE_CHAT if private else TELEGRAM_GROUP)
-        )
+        buckets.append((f"{scope}:{chat_id}", TELEGRAM_PRIVATE_CHAT if private else TELEGRAM_GROUP))
     return buckets
 
 
