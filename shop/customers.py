@@ -77,8 +77,9 @@ _FIND = (
 
 
 def _shopper(row: Row[Any]) -> Shopper:
-    copied = row[: len(SHOPPER_COLUMNS)]
-    return Shopper(*copied, state=State.stored_as(row.step, row.data))  # no row: empty state
+    shopper = Shopper(*row[: len(SHOPPER_COLUMNS)])
+    shopper.state = State.stored_as(row.step, row.data)  # no state row yet: the empty state
+    return shopper
 
 
 _FIND_AND_LOCK = _FIND.with_for_update(of=_customers, key_share=True)
