@@ -33,6 +33,13 @@ class Rate:
     def tolerance(self) -> float:
         return (self.burst - 1) * self.interval
 
+    def counted_only(self) -> Rate:
+        """The same bucket, filled by a send that does not wait for it."""
+        return Rate(self.interval, burst=UNBOUNDED)
+
+
+UNBOUNDED = 1_000_000
+
 
 TELEGRAM_BOT = Rate(1 / 25, burst=5)
 """Telegram allows ~30 messages a second per bot; 25 leaves room for network jitter."""
@@ -173,14 +180,18 @@ async def take(buckets: list[Bucket], count: int = 1) -> None:
         await asyncio.sleep(wait)
 
 
-def telegram_buckets(bot_id: int, chat_id: int | str | None) -> list[Bucket]:
+def telegram_buckets(
+    bot_id: int, chat_id: int | str | None, *, wait_for_chat: bool = True
+) -> list[Bucket]:
     """The bot's bucket, and the chat's when the send names one (a @channel name counts
-    as a group). Braces keep a bot's keys in one Redis Cluster slot."""
+    as a group); without ``wait_for_chat`` the send fills the chat's bucket but does not
+    wait for it. Braces keep a bot's keys in one Redis Cluster slot."""
     scope = f"{{telegram:{bot_id}}}"
     buckets = [(scope, TELEGRAM_BOT)]
     if chat_id is not None:
         private = isinstance(chat_id, int) and chat_id > 0
-        buckets.append((f"{scope}:{chat_id}", TELEGRAM_PRIVATE_CHAT if private else TELEGRAM_GROUP))
+        rate = TELEGRAM_PRIVATE_CHAT if private else TELEGRAM_GROUP
+        buckets.append((f"{scope}:{chat_id}", rate if wait_for_chat else rate.counted_only()))
     return buckets
 
 

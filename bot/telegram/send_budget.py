@@ -1,8 +1,9 @@
 """Every Telegram send waits for its place in the send budget (bot/budget.py) first.
 
 Sends are the calls that post or change a message (send*, edit*, copy*, forward*); answers
-to a button press, chat actions and reading calls cost nothing. Installed innermost, so that
-each retry of a send takes a place of its own.
+to a button press, chat actions and reading calls cost nothing. Every send waits for the
+bot's place (the one limit no worker can keep alone); only outbox messages wait for their
+chat's too. Installed innermost, so that each retry of a send takes a place of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
-from bot import budget
+from bot import budget, patience
 
 FREE = frozenset({"sendChatAction"})
 
@@ -36,8 +37,14 @@ class SendBudgetMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         count = counted(method)  # type: ignore[arg-type]
         if count:
-            chat = getattr(method, "chat_id", None)
-            await budget.take(budget.telegram_buckets(bot.id, chat), count)
+            # A chat's ~1/s is about new messages: an edit counts toward the bot's limit only.
+            # A reply answers its person at once (a person cannot outpace it for long); an
+            # outbox send waits for its chat, which the replies count toward.
+            edit = method.__api_method__.startswith("edit")
+            chat = None if edit else getattr(method, "chat_id", None)
+            outbox = patience.current() is patience.OUTBOX
+            buckets = budget.telegram_buckets(bot.id, chat, wait_for_chat=outbox)
+            await budget.take(buckets, count)
         return await make_request(bot, method)
 
     def __repr__(self) -> str:

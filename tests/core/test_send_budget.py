@@ -68,3 +68,12 @@ async def test_without_redis_a_process_paces_alone() -> None:
         assert budget._failing
     finally:
         await budget.close()
+
+
+async def test_replies_do_not_wait_for_their_chat_but_fill_it_for_the_outbox() -> None:
+    budget = LocalBudget()
+    replies = [
+        await budget.delay(telegram_buckets(7, 42, wait_for_chat=False)[1:], 1) for _ in range(5)
+    ]
+    assert replies == [0.0] * 5
+    assert await budget.delay(telegram_buckets(7, 42)[1:], 1) > 2.0
