@@ -21,7 +21,10 @@ from typing import Any
 
 MASK = "***"
 QUIET = ("aiogram.event", "aiohttp.access", "alembic", "urllib3", "vk_api", "asyncio")
-"""Third-party loggers that speak at INFO about every request: WARNING and up only."""
+"""Third-party loggers that speak at INFO about every request: WARNING and up only (but at
+LOG_LEVEL=DEBUG, which is for finding out what goes on)."""
+NOISE = ("aiosqlite",)
+"""Loggers that say nothing useful even when debugging (a line per SQLite call)."""
 
 _PATTERNS = (
     # a Bot API token wherever it appears: /bot123:AAE.../getUpdates, or alone
@@ -135,6 +138,8 @@ def setup_logging(level: str = "INFO", form: str = "text", secrets: Iterable[str
     quiet = max(logging.WARNING, logging.getLevelName(level))
     for name in QUIET:
         logging.getLogger(name).setLevel(quiet if level != "DEBUG" else logging.DEBUG)
+    for name in NOISE:
+        logging.getLogger(name).setLevel(quiet)
     logging.captureWarnings(True)
     warnings.simplefilter("default" if level == "DEBUG" else "ignore", DeprecationWarning)
 

@@ -35,6 +35,8 @@ T = TypeVar("T")
 PERSON, OUTSIDE = 2, 1
 """Exit codes: a setting or a resource a person can fix; a failure outside their hands."""
 FIRST_DELAY, LONGEST_DELAY = 0.5, 5.0
+SQLITE_FILE_FAULTS = ("unable to open", "readonly", "read-only", "not a database", "disk I/O")
+"""SQLite's words for a file it cannot use (as opposed to a fault of the schema or the code)."""
 
 
 class StartupError(Exception):
@@ -146,7 +148,7 @@ def database_problem(error: BaseException, settings: Settings) -> StartupError |
         )
     if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
         return StartupError(f"DATABASE_URL: PostgreSQL refused the login ({_brief(cause)})")
-    if "sqlite" in url.drivername and isinstance(error, DBAPIError):
+    if "sqlite" in url.drivername and any(words in str(error) for words in SQLITE_FILE_FAULTS):
         return StartupError(f"DATABASE_URL: SQLite cannot use {url.database} ({_brief(cause)})")
     return None
 
@@ -172,7 +174,9 @@ async def reach_database(settings: Settings, wait: float) -> str:
             problem = database_problem(error, settings)
             if problem is not None:
                 raise problem from None
-            if isinstance(error, OSError | TimeoutError | DBAPIError):
+            if "sqlite" not in url.drivername and isinstance(
+                error, OSError | TimeoutError | DBAPIError
+            ):
                 raise Transient(
                     f"DATABASE_URL: {where} does not answer ({_brief(error)})"
                 ) from None

@@ -11,7 +11,15 @@ from shop.accounts import AccountRef, Channel
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
-    for name in ("DATABASE_URL", "OWNERS", "STAFF", "MODERATOR_CHAT", "TELEGRAM_BOT_TOKEN"):
+    for name in (
+        "DATABASE_URL",
+        "OWNERS",
+        "STAFF",
+        "MODERATOR_CHAT",
+        "TELEGRAM_BOT_TOKEN",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -40,6 +48,11 @@ def test_accounts_are_parsed(monkeypatch):
         ("TELEGRAM_API_SERVER", "ftp://x", "TELEGRAM_API_SERVER: must start with http"),
         ("HTTP_PORT", "eighty", "HTTP_PORT:"),
         ("RESERVATION_MINUTES", "0", "RESERVATION_MINUTES:"),
+        ("MODERATOR_CHAT", "moderators", "MODERATOR_CHAT: 'moderators' is not of the form"),
+        ("MODERATOR_CHAT", "max:-100123", "MODERATOR_CHAT: 'max:-100123' is not of the form"),
+        ("LOG_LEVEL", "chatty", "LOG_LEVEL: use one of DEBUG, INFO, WARNING, ERROR"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT: use text or json"),
+        ("CONNECT_WAIT_SECONDS", "-1", "CONNECT_WAIT_SECONDS:"),
     ],
 )
 def test_bad_value_is_one_line_naming_the_setting(monkeypatch, name, value, says):
@@ -76,3 +89,32 @@ def test_vk_callback_mode_needs_the_confirmation_string(monkeypatch):
     monkeypatch.delenv("VK_CALLBACK_CONFIRMATION", raising=False)
     with pytest.raises(ConfigError, match=r"^VK_CALLBACK_CONFIRMATION: needed with PUBLIC_BASE"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "chat"),
+    [
+        ("telegram:-1001234567890", AccountRef(Channel.TELEGRAM, -1001234567890)),
+        ("-1001234567890", AccountRef(Channel.TELEGRAM, -1001234567890)),
+        (" -100123 ", AccountRef(Channel.TELEGRAM, -100123)),
+        ("vk:2000000001", AccountRef(Channel.VK, 2000000001)),
+        ("", None),
+    ],
+)
+def test_moderator_chat_in_every_accepted_form(monkeypatch, value, chat):
+    monkeypatch.setenv("MODERATOR_CHAT", value)
+    assert load_settings().moderator_chat == chat
+
+
+def test_log_settings_are_read_in_any_case(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    settings = load_settings()
+    assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
+
+
+def test_secret_values_list_every_credential(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://shop:hunter2@db/shop")
+    values = load_settings().secret_values()
+    assert "123:abc" in values and "hunter2" in values

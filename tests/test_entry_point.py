@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -60,12 +61,17 @@ def test_starts_without_tokens_and_stops_on_sigterm(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
-    assert body == '{"status": "ok"}'
+    report = json.loads(body)
+    assert report["status"] == "ok"
+    assert report["database"] == {"status": "ok"}
+    assert report["inbox"] == {"backlog": 0}
+    assert report["outbox"] == {"backlog": 0}
     assert process.returncode == 0
     assert "Loaded the demo catalog" in output
     assert "Telegram: off (no TELEGRAM_BOT_TOKEN)" in output
     assert "VK: off (no VK_GROUP_TOKEN)" in output
     assert "Traceback" not in output
+    assert "alembic" not in output  # its INFO lines at every start are noise
 
 
 def test_bad_setting_stops_start_up_with_one_line(tmp_path):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -284,16 +285,22 @@ def test_telegram_faults_at_boot_are_retried(tmp_path, emulators):
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str]) -> str:
+    """The body of the first 200 from /healthz."""
     deadline = time.monotonic() + 60
+    last = "no answer"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"bot exited early: {process.communicate()[0]}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 return response.read().decode()
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail("no /healthz answer in 60 s")
+        except urllib.error.HTTPError as error:
+            last = f"{error.code} {error.read().decode()}"
+        except OSError as error:
+            last = repr(error)
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"no healthy /healthz in 60 s ({last}): {process.communicate()[0][-3000:]}")
 
 
 # python -m bot check and --help
