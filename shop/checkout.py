@@ -103,7 +103,7 @@ async def place_order(
 
     await lock_shopper(session, customer_id)  # before the cart: a second checkout sees it empty
     cart = await get_cart(session, customer_id)
-    wanted = sorted(cart.items, key=lambda item: item.variant_id)  # the locking order
+    wanted = sorted(cart.items, key=lambda item: item.variant_id)  # as stock.reserve takes them
     if not wanted:
         raise ShopError("cart_empty")
     await check_hold_limits(session, customer_id, wanted, limits, now)
