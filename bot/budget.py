@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Rate:
-    """At most ``burst`` sends at once, then one each ``interval`` seconds."""
+    """At most ``burst`` sends at once, then one each ``interval`` seconds; a send that
+    does not ``wait`` fills the bucket (no further than full) but goes at once."""
 
     interval: float
     burst: int = 1
+    wait: bool = True
 
     @property
     def tolerance(self) -> float:
@@ -35,10 +37,12 @@ class Rate:
 
     def counted_only(self) -> Rate:
         """The same bucket, filled by a send that does not wait for it."""
-        return Rate(self.interval, burst=UNBOUNDED)
+        return Rate(self.interval, self.burst, wait=False)
 
-
-UNBOUNDED = 1_000_000
+    def after(self, next_send: float, start: float, count: int) -> float:
+        """The bucket's next send once ``count`` sends go at ``start``."""
+        after = max(next_send, start) + count * self.interval
+        return after if self.wait else min(after, start + self.tolerance + self.interval)
 
 
 TELEGRAM_BOT = Rate(1 / 25, burst=5)
@@ -76,10 +80,11 @@ class LocalBudget:
             + [
                 self._next.get(key, now) + (count - 1) * rate.interval - rate.tolerance
                 for key, rate in buckets
+                if rate.wait
             ]
         )
         for key, rate in buckets:
-            self._next[key] = max(self._next.get(key, now), start) + count * rate.interval
+            self._next[key] = rate.after(self._next.get(key, now), start, count)
             self._next.move_to_end(key)
         while len(self._next) > self.remember:
             self._next.popitem(last=False)
@@ -89,7 +94,8 @@ class LocalBudget:
         pass
 
 
-# KEYS: the buckets; ARGV: count, then each bucket's interval and tolerance (microseconds).
+# KEYS: the buckets; ARGV: count, then each bucket's interval and tolerance (microseconds)
+# and whether the send waits for it (1) or only fills it (0); as `Rate.after`.
 # Redis' own clock, so that every worker measures time alike.
 _RESERVE = """
 local clock = redis.call('TIME')
@@ -98,13 +104,16 @@ local count = tonumber(ARGV[1])
 local start = now
 local next_send = {}
 for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[2 * i])
-  local tolerance = tonumber(ARGV[2 * i + 1])
   next_send[i] = tonumber(redis.call('GET', key) or now)
-  start = math.max(start, next_send[i] + (count - 1) * interval - tolerance)
+  if ARGV[3 * i + 1] == '1' then
+    local interval, tolerance = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+    start = math.max(start, next_send[i] + (count - 1) * interval - tolerance)
+  end
 end
 for i, key in ipairs(KEYS) do
-  local after = math.max(next_send[i], start) + count * tonumber(ARGV[2 * i])
+  local interval, tolerance = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+  local after = math.max(next_send[i], start) + count * interval
+  if ARGV[3 * i + 1] ~= '1' then after = math.min(after, start + tolerance + interval) end
   redis.call('SET', key, string.format('%d', after), 'PX', math.ceil((after - now) / 1000) + 1000)
 end
 return math.floor(start - now)
@@ -132,7 +141,7 @@ class RedisBudget:
         keys = [self.prefix + key for key, _ in buckets]
         args: list[int] = [count]
         for _, rate in buckets:
-            args += [round(rate.interval * 1e6), round(rate.tolerance * 1e6)]
+            args += [round(rate.interval * 1e6), round(rate.tolerance * 1e6), int(rate.wait)]
         try:
             wait = await self.script(keys=keys, args=args)
         except (redis.RedisError, OSError) as error:
