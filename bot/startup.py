@@ -48,7 +48,13 @@ class StartupError(Exception):
 
 
 class Transient(Exception):
-    """A fault worth another try (network, a 5xx); the message says which service."""
+    """A fault worth another try (network, a 5xx); the message says which service. Once the
+    wait is over it ends start-up with ``code``: 2 for the database (its URL or the server
+    is the owner's), 1 for the messengers' and YooKassa's APIs (their outage is not)."""
+
+    def __init__(self, message: str, code: int = OUTSIDE) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _brief(error: BaseException) -> str:
@@ -68,7 +74,8 @@ async def retrying(what: Callable[[], Awaitable[T]], wait: float, name: str) -> 
         except Transient as error:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise StartupError(f"{error} (for {wait:.0f} s; CONNECT_WAIT_SECONDS)") from None
+                message = f"{error} (for {wait:.0f} s; CONNECT_WAIT_SECONDS)"
+                raise StartupError(message, error.code) from None
             log.warning("%s not reachable yet (%s); again in %.1f s", name, error, delay)
             await asyncio.sleep(min(delay, left))
             delay = min(delay * 2, LONGEST_DELAY)
@@ -178,7 +185,7 @@ async def reach_database(settings: Settings, wait: float) -> str:
                 error, OSError | TimeoutError | DBAPIError
             ):
                 raise Transient(
-                    f"DATABASE_URL: {where} does not answer ({_brief(error)})"
+                    f"DATABASE_URL: {where} does not answer ({_brief(error)})", PERSON
                 ) from None
             raise
         return where

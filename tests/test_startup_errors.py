@@ -330,3 +330,32 @@ def test_help_explains_the_commands_and_settings(tmp_path):
     assert result.returncode == 0
     for words in ("check", "LOG_LEVEL", "LOG_FORMAT", "CONNECT_WAIT_SECONDS", "MODERATOR_CHAT"):
         assert words in result.stdout
+
+
+def test_a_failure_late_in_start_up_is_one_line_and_exit_1(tmp_path, emulators):
+    """Past the checks (here Telegram refuses the command menu): exit 1, and the jobs start-up
+    had made but never ran go quietly."""
+    emulators.call(emulators.telegram.fail_next, "setMyCommands", 400)
+    settings = emulators.settings(VK_GROUP_TOKEN="", YOOKASSA_SHOP_ID="", LOG_LEVEL="WARNING")
+    result = run_bot(tmp_path, **settings)
+    assert result.returncode == 1
+    assert one_line(result).startswith("Cannot start: start-up failed: TelegramBadRequest")
+
+
+def test_telegram_unreachable_for_the_whole_wait_is_exit_1(tmp_path):
+    port = free_port()  # nothing listens there
+    result = run_bot(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123456:" + "A" * 35,
+        TELEGRAM_API_SERVER=f"http://127.0.0.1:{port}",
+        CONNECT_WAIT_SECONDS="1",
+        LOG_LEVEL="ERROR",
+    )
+    assert result.returncode == 1
+    line = one_line(result)
+    assert line.startswith(
+        f"Cannot start: TELEGRAM_API_SERVER: http://127.0.0.1:{port} does not answer "
+        "(TelegramNetworkError"
+    )
+    assert line.endswith("(for 1 s; CONNECT_WAIT_SECONDS)")
+    assert "A" * 35 not in result.stderr
