@@ -154,10 +154,11 @@ def watch_telegram(bot: Bot) -> None:
     from aiogram.client.session.middlewares.base import BaseRequestMiddleware
     from aiogram.methods import GetUpdates
 
-    part = component("telegram")
+    component("telegram")  # configured: reported from now on
 
     class LivenessMiddleware(BaseRequestMiddleware):
         async def __call__(self, make_request, bot, method):  # type: ignore[no-untyped-def]
+            part = component("telegram")  # looked up each time: the current process's record
             polling = isinstance(method, GetUpdates)
             if polling:
                 part.polling = True

@@ -220,6 +220,9 @@ def test_logs_of_a_session_never_show_a_secret(tmp_path, emulators):
         emulators.run(alice.send("кружки"))
         vk_user = emulators.call(emulators.vk.user, emulators.group, first_name="Вера")
         emulators.run(vk_user.send("Начать"))
+        health = json.loads(wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/healthz", process))
+        assert health["vk"]["status"] == "ok" and health["vk"]["mode"] == "polling"
+        assert health["telegram"]["status"] == "ok" and health["telegram"]["last_ok"]
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:
