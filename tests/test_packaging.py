@@ -254,7 +254,7 @@ def test_installed_wheel_migrates_and_serves_from_an_empty_folder(venv, running_
     where = _run(venv / "bin" / "python", "-c", code, cwd=tmp_path, env=_clean_env()).split()
     assert all(Path(path).is_relative_to(venv) for path in where), where
 
-    assert _wait_healthy(port, process) == '{"status": "ok"}'
+    assert json.loads(_wait_healthy(port, process))["status"] == "ok"
     assert _image_healthcheck(venv, port) == 0
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=20)
