@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"Configuration error: {error}", file=sys.stderr)
+        from bot.logs import redact
+
+        print(f"Configuration error: {redact(str(error))}", file=sys.stderr)
         return 2
     from bot.logs import setup_logging
 
