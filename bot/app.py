@@ -11,28 +11,23 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import budget
 from bot.config import Settings
-from bot.delivery import OutboxDelivery, Sender
+from bot.delivery import OutboxDelivery
+from bot.frontend import Frontend
 from bot.http import create_web_app
 from bot.inbox import InboxWorker
 from bot.jobs import standard_jobs
 from bot.migrate import upgrade_database
 from handlers.context import Options
 from handlers.conversation import Conversation
-from shop.accounts import Channel
 from shop.billing import PaymentGateway
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
-
-if TYPE_CHECKING:
-    from bot.telegram.frontend import TelegramFrontend
-    from bot.vk.frontend import VkFrontend
 
 log = logging.getLogger("bot")
 
@@ -50,14 +45,11 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     closers: list[Callable[[], object]] = field(default_factory=list)
     base_url: str = ""
-    telegram: TelegramFrontend | None = None
-    vk: VkFrontend | None = None
+    frontends: list[Frontend] = field(default_factory=list)
 
     async def stop(self) -> None:
-        if self.telegram is not None:
-            await self.telegram.stop()
-        if self.vk is not None:
-            await self.vk.stop()
+        for frontend in self.frontends:
+            await frontend.stop()
         await self.worker.close()
         for task in self.tasks:
             task.cancel()
@@ -119,47 +111,61 @@ def _yookassa(settings: Settings, runtime: Runtime, jobs: list[Awaitable[None]])
     return gateway
 
 
-def _telegram(settings: Settings, runtime: Runtime, conversation: Conversation) -> Sender:
-    """The Telegram front-end (invoices when a provider token is set); returns its sender."""
+def _telegram(
+    settings: Settings,
+    runtime: Runtime,
+    conversation: Conversation,
+    readers: async_sessionmaker[AsyncSession],
+) -> Frontend:
+    """The Telegram front-end (invoices when a provider token is set)."""
     # aiogram takes seconds to import: only when Telegram is on.
     from bot.telegram.frontend import TelegramFrontend, make_bot
-    from bot.telegram.sender import TelegramSender
 
-    if settings.telegram_payments_provider_token:
-        conversation.options.invoice_channels = frozenset({Channel.TELEGRAM.value})
-    runtime.telegram = TelegramFrontend(
+    return TelegramFrontend(
         make_bot(settings.telegram_bot_token, settings.telegram_api_server),
         conversation,
         runtime.sessions,
         runtime.worker,
+        readers=readers,
         webhook_url=settings.public_base_url,
         webhook_secret=settings.telegram_webhook_secret,
         provider_token=settings.telegram_payments_provider_token,
     )
-    runtime.telegram.add_routes(runtime.web_app)
-    return TelegramSender(runtime.telegram.renderer)
 
 
-def _vk(settings: Settings, runtime: Runtime, conversation: Conversation) -> Sender:
-    """The VK front-end (Callback API when PUBLIC_BASE_URL is set); returns its sender."""
+def _vk(
+    settings: Settings,
+    runtime: Runtime,
+    conversation: Conversation,
+    readers: async_sessionmaker[AsyncSession],
+) -> Frontend:
+    """The VK front-end (Callback API when PUBLIC_BASE_URL is set)."""
     from bot.vk.frontend import VkFrontend
-    from bot.vk.sender import VkSender
     from bot.vk_session import make_vk_api
 
     assert settings.vk_group_id is not None  # vk_enabled
-    conversation.options.return_urls.setdefault("vk", f"https://vk.me/club{settings.vk_group_id}")
-    runtime.vk = VkFrontend(
+    return VkFrontend(
         make_vk_api(settings.vk_group_token, settings.vk_group_id, settings.vk_api_url),
         conversation,
         runtime.sessions,
         runtime.worker,
         group_id=settings.vk_group_id,
+        readers=readers,
         callback_url=settings.public_base_url,
         callback_secret=settings.vk_callback_secret,
         confirmation=settings.vk_callback_confirmation,
     )
-    runtime.vk.add_routes(runtime.web_app)
-    return VkSender(runtime.vk.renderer)
+
+
+def build_frontends(
+    settings: Settings,
+    runtime: Runtime,
+    conversation: Conversation,
+    readers: async_sessionmaker[AsyncSession],
+) -> list[Frontend]:
+    """Every configured front-end, in the order they start."""
+    builders = [(settings.telegram_enabled, _telegram), (settings.vk_enabled, _vk)]
+    return [build(settings, runtime, conversation, readers) for on, build in builders if on]
 
 
 async def start(settings: Settings) -> Runtime:
@@ -174,21 +180,20 @@ async def start(settings: Settings) -> Runtime:
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine), InboxWorker(sessions))
     budget.use(settings.redis_url)  # one send budget: shared through Redis, else this process's
+    background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
     options = Options(
         reservation_minutes=settings.reservation_minutes,
+        gateway=_yookassa(settings, runtime, background) if settings.yookassa_enabled else None,
         vat_code=settings.yookassa_vat_code,
         max_unpaid_orders=settings.max_unpaid_orders,
         max_units_per_sku=settings.max_units_per_sku,
     )
-    background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
-    if settings.yookassa_enabled:
-        options.gateway = _yookassa(settings, runtime, background)
     conversation = Conversation(sessions, options)
-    senders: dict[Channel, Sender] = {}
-    if settings.telegram_enabled:
-        senders[Channel.TELEGRAM] = _telegram(settings, runtime, conversation)
-    if settings.vk_enabled:
-        senders[Channel.VK] = _vk(settings, runtime, conversation)
+    readers = create_session_factory(engine, read_only=True)
+    runtime.frontends = build_frontends(settings, runtime, conversation, readers)
+    for frontend in runtime.frontends:
+        frontend.add_routes(runtime.web_app)
+    senders = {frontend.channel: frontend for frontend in runtime.frontends}
     background.append(
         OutboxDelivery(sessions, senders, moderator_chat=settings.moderator_chat).run_forever()
     )
@@ -202,9 +207,7 @@ async def start(settings: Settings) -> Runtime:
     log.info("HTTP server on %s (health: %s/healthz)", runtime.base_url, runtime.base_url)
     for line in front_end_status(settings):
         log.info(line)
-    for frontend in (runtime.telegram, runtime.vk):
-        if frontend is None:
-            continue
+    for frontend in runtime.frontends:
         try:
             await frontend.start()
         except Exception:

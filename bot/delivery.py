@@ -50,6 +50,8 @@ class RetryLater(Exception):
 
 
 class Sender(Protocol):
+    """What delivers to one channel: its front-end (`bot.frontend.Frontend.send`)."""
+
     async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
         """Send one screen; ``key`` is the same for every try of one message (VK drops a
         repeat of it)."""
@@ -182,8 +184,8 @@ async def hand_over(
     not_before = utcnow() + timedelta(seconds=wait) if wait else None
     async with sessions() as session, session.begin():
         for index, screen in enumerate(screens):
-            if screen.invoice is not None:
-                log.warning("an invoice for %s is dropped: it is made afresh on request", account)
+            if screen.pay is not None:
+                log.warning("a payment for %s is dropped: it is made afresh on request", account)
                 continue
             payload: dict[str, object] = {"screen": screen_to_payload(screen)}
             key = keys[index] if index < len(keys) else None

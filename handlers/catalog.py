@@ -13,7 +13,6 @@ from shop.models import Variant
 router = Router()
 
 FEW_LEFT = 3
-CAPTION_LIMIT = 1024
 MAX_QUANTITY = 99
 
 
@@ -41,7 +40,9 @@ def _product_rows(ctx: Ctx, page: ProductPage) -> list[list[Button]]:
     rows = []
     for item in page.items:
         key = "product.line_out" if not item.in_stock else "product.line_from"
-        text = ctx.t(key, title=shorten(item.title, 40), price=money(item.min_price))
+        text = ctx.t(
+            key, title=shorten(item.title, ctx.caps.label_length), price=money(item.min_price)
+        )
         rows.append([Button(text, action=f"p:{item.id}")])
     return rows
 
@@ -101,7 +102,7 @@ async def show_product(
     facts = [ctx.t("product.variant", label=chosen.label)] if chosen.label else []
     facts += [ctx.t("product.price", price=money(chosen.price)), _stock_hint(ctx, chosen.stock)]
     tail = "\n".join(facts)
-    room = CAPTION_LIMIT - len(product.title) - len(tail) - 4  # the description gives way
+    room = ctx.caps.caption_length - len(product.title) - len(tail) - 4  # the description gives way
     text = f"{product.title}\n\n{shorten(product.description, max(room, 1))}\n\n{tail}"
 
     base = f"p:{product.id}"
@@ -136,7 +137,7 @@ async def show_product(
     return ctx.screen(
         text,
         *rows,
-        photo=Photo(photo.id, photo.telegram_file_id, photo.vk_attachment) if photo else None,
+        photo=Photo(photo.id) if photo else None,
     )
 
 

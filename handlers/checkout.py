@@ -281,9 +281,10 @@ async def _neighbour(ctx: Ctx, step: Step, direction: int) -> Step | None:
 
 
 def _drop_share_button(ctx: Ctx, reply: Reply, ack: str = "✔️") -> Reply:
-    """Leaving the phone step: take the share-phone keyboard away where there was one."""
+    """Leaving the phone step: a short note where there was a share-phone control (a new
+    message: the front-end takes its control away with it)."""
     if ctx.shares_contact:
-        reply.screens.insert(0, Screen(ack, clear_reply_keyboard=True))
+        reply.screens.insert(0, Screen(ack))
     return reply
 
 

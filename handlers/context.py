@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.events import Event, EventKind
+from handlers.events import Capabilities, Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import t
 from shop.billing import PaymentGateway
@@ -16,31 +16,24 @@ from shop.conversation import State
 from shop.customers import Shopper
 
 
-@dataclass
+@dataclass(frozen=True)
 class Options:
-    """Shop settings the conversation needs (built once from the configuration).
+    """Shop settings the conversation needs, built complete once from the configuration.
 
-    ``invoice_channels`` pay by the messenger's own invoice (Telegram with a provider token);
-    elsewhere ``gateway`` (YooKassa) gives a payment link returning to ``return_urls[channel]``.
+    Online payment is the front-end's: a native invoice where the Event's capabilities say
+    so, else a link from ``gateway`` (YooKassa); without either only cash is offered.
     """
 
     reservation_minutes: int = 30
     gateway: PaymentGateway | None = None
-    invoice_channels: frozenset[str] = frozenset()
-    return_urls: dict[str, str] = field(default_factory=dict)
     vat_code: int = 1
-    contact_channels: frozenset[str] = frozenset({"telegram"})
-    """Messengers with a "share my phone" control (Telegram's request_contact)."""
     max_unpaid_orders: int = 3
     """Orders one shopper may hold stock with unpaid at once (MAX_UNPAID_ORDERS)."""
     max_units_per_sku: int = 10
     """Units of one variant one shopper may hold in unpaid orders (MAX_UNITS_PER_SKU)."""
 
-    def can_share_contact(self, channel: str) -> bool:
-        return channel in self.contact_channels
-
-    def can_pay_online(self, channel: str) -> bool:
-        return channel in self.invoice_channels or self.gateway is not None
+    def can_pay_online(self, caps: Capabilities) -> bool:
+        return caps.native_invoice or self.gateway is not None
 
 
 @dataclass
@@ -60,9 +53,14 @@ class Ctx:
         return self.customer.language
 
     @property
+    def caps(self) -> Capabilities:
+        """What this person's channel can show."""
+        return self.event.caps
+
+    @property
     def shares_contact(self) -> bool:
         """Whether this person's messenger can share their phone with a button."""
-        return self.options.can_share_contact(self.event.account.channel.value)
+        return self.event.caps.share_contact
 
     def t(self, key: str, **params: object) -> str:
         return t(self.lang, key, **params)

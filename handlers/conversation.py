@@ -11,10 +11,9 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import cart, catalog, checkout, menu, orders
+from handlers import cart, catalog, checkout, menu, orders, payment
 from handlers.context import Ctx, Options, Router
 from handlers.events import Event, EventKind
-from handlers.payment import PAYMENT_ACTION, pay
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
 from shop import inbox
@@ -29,7 +28,7 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    for module in (menu, catalog, cart, checkout, orders):
+    for module in (menu, catalog, cart, checkout, orders, payment):
         router.include(module.router)
     return router
 
@@ -64,25 +63,21 @@ class Conversation:
         """One transaction: take the inbox entry, find the customer and state, route, save.
 
         A refused request (ShopError) rolls the whole transaction back, then only takes the
-        entry, so a refusal never leaves half a change behind. A Pay press is answered after
-        that transaction, as the payment provider is called over the network.
+        entry, so a refusal never leaves half a change behind.
         """
-        source = event.account.channel.value
         language = pick_language(event.language_code)
-        payment = PAYMENT_ACTION.fullmatch(event.action) if event.kind is EventKind.ACTION else None
         try:
             async with session.begin():
                 if entry is not None and not await inbox.take(session, entry):
                     return Reply()
                 customer = await self._customer(session, event)
-                language, customer_id = customer.language, customer.id
-                if payment is None:
-                    ctx = Ctx(session, event, customer, self.options)
-                    reply = await self._route(ctx)
-                    await save_state(session, customer.id, ctx.state)
-                    return reply
+                language = customer.language
+                ctx = Ctx(session, event, customer, self.options)
+                reply = await self._route(ctx)
+                await save_state(session, customer.id, ctx.state)
+                return reply
         except ShopError as error:  # rolled back by leaving the block
-            refusal = self._refusal(event, language, error)
+            refusal = self.refusal(event, language, error)
             if entry is not None and not await self._take_alone(session, entry):
                 return Reply()
             return refusal
@@ -90,19 +85,6 @@ class Conversation:
             if entry is not None:
                 entry.taken = False  # rolled back with the transaction: still pending
             raise
-        assert payment is not None
-        try:
-            return await pay(
-                self.sessions,
-                self.options,
-                channel=source,
-                customer_id=customer_id,
-                language=language,
-                kind=payment.group(1),
-                order_id=int(payment.group(2)),
-            )
-        except ShopError as error:
-            return self._refusal(event, language, error)
 
     @staticmethod
     async def _take_alone(session: AsyncSession, entry: inbox.Entry) -> bool:
@@ -171,7 +153,8 @@ class Conversation:
         return await handler(ctx)
 
     @staticmethod
-    def _refusal(event: Event, language: str, error: ShopError) -> Reply:
+    def refusal(event: Event, language: str, error: ShopError) -> Reply:
+        """What a person sees when their request was refused: a toast for a press."""
         text = error_text(language, error.code, error.params)
         if event.kind is EventKind.ACTION:
             return Reply(toast=text)

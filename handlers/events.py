@@ -41,6 +41,26 @@ _PERSON_WRITTEN = (
 """Every string field of an Event: they come from the person or their client, untrusted."""
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What the person's channel can show, filled in by its front-end.
+
+    The conversation branches on these, never on a channel's name; the limits are the
+    channel's own (a screen's text, a photo's caption, a button's label), and
+    ``return_url`` is where a payment page sends the shopper back to.
+    """
+
+    share_contact: bool = False
+    """A "share my phone" control (Telegram's request_contact)."""
+    native_invoice: bool = False
+    """Pays by the messenger's own invoice instead of a payment link."""
+    text_length: int = 4000
+    caption_length: int = 1000
+    buttons_per_screen: int = 40
+    label_length: int = 40
+    return_url: str = ""
+
+
 class EventKind(StrEnum):
     COMMAND = "command"  # /start payload -> command="start", text="payload"
     TEXT = "text"
@@ -63,6 +83,7 @@ class Event:
     display_name: str = ""
     username: str | None = None
     language_code: str | None = None
+    caps: Capabilities = Capabilities()
 
     def __post_init__(self) -> None:
         # Cleaned once here, so no adapter can let a NUL reach the database.

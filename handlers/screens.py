@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from shop.billing import TelegramInvoice
-
 
 @dataclass(frozen=True)
 class Button:
@@ -19,20 +17,31 @@ class Button:
 
 @dataclass(frozen=True)
 class Photo:
-    """A product photo; ``telegram_file_id`` is set once it was uploaded to Telegram."""
+    """A product photo by its id; each front-end keeps its own upload cache for it."""
 
     id: int
-    telegram_file_id: str | None = None
-    vk_attachment: str | None = None
+
+
+@dataclass(frozen=True)
+class PayOrder:
+    """Pay for the customer's order online, by the front-end's own means.
+
+    A front-end with a native invoice sends one; any other gives a payment link (a button
+    added to the screen). ``customer_id`` is whose order it is, ``language`` theirs.
+    """
+
+    order_id: int
+    customer_id: int
+    language: str = "ru"
 
 
 @dataclass(frozen=True)
 class Screen:
     """One message. ``replace`` edits the message the pressed button was on (navigation).
 
-    ``ask_contact`` asks the front-end to offer its "share my phone" control where it has one;
-    ``clear_reply_keyboard`` removes it again. ``invoice`` is sent as the messenger's own
-    invoice (Telegram Payments) by front-ends that have one.
+    ``ask_contact`` asks the front-end to offer its "share my phone" control where it has
+    one (the front-end takes it away again with its next screen). ``pay`` is a payment the
+    front-end turns into its own means (an invoice, or a link button on this screen).
     """
 
     text: str
@@ -40,8 +49,7 @@ class Screen:
     photo: Photo | None = None
     replace: bool = False
     ask_contact: str | None = None
-    clear_reply_keyboard: bool = False
-    invoice: TelegramInvoice | None = None
+    pay: PayOrder | None = None
 
 
 @dataclass
@@ -60,9 +68,9 @@ def rows(*rows: list[Button] | tuple[Button, ...]) -> tuple[tuple[Button, ...], 
 def screen_to_payload(screen: Screen) -> dict[str, Any]:
     """The screen as JSON for an outbox message (see `screen_from_payload`).
 
-    An invoice is not carried: it is Telegram's own message, made afresh when the shopper
-    asks to pay again; callers drop such screens. ``replace`` is not carried either: a
-    screen sent later is a new message, never an edit.
+    A payment is not carried: it is made afresh when the shopper asks to pay again; callers
+    drop such screens. ``replace`` is not carried either: a screen sent later is a new
+    message, never an edit.
     """
     data: dict[str, Any] = {"text": screen.text}
     if screen.buttons:
@@ -74,8 +82,6 @@ def screen_to_payload(screen: Screen) -> dict[str, Any]:
         data["photo"] = {k: v for k, v in asdict(screen.photo).items() if v is not None}
     if screen.ask_contact is not None:
         data["ask_contact"] = screen.ask_contact
-    if screen.clear_reply_keyboard:
-        data["clear_reply_keyboard"] = True
     return data
 
 
@@ -85,7 +91,6 @@ def screen_from_payload(data: dict[str, Any]) -> Screen:
     return Screen(
         text=data["text"],
         buttons=tuple(tuple(Button(**button) for button in row) for row in data.get("buttons", ())),
-        photo=Photo(**photo) if photo else None,
+        photo=Photo(photo["id"]) if photo else None,
         ask_contact=data.get("ask_contact"),
-        clear_reply_keyboard=bool(data.get("clear_reply_keyboard")),
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -176,10 +176,3 @@ async def photo_data(session: AsyncSession, photo_id: int) -> bytes:
     if data is None:
         raise ShopError("not_available")
     return data
-
-
-async def remember_telegram_file_id(session: AsyncSession, photo_id: int, file_id: str) -> None:
-    """Cache Telegram's id for an uploaded photo, so it is uploaded once and then re-sent."""
-    await session.execute(
-        update(ProductPhoto).where(ProductPhoto.id == photo_id).values(telegram_file_id=file_id)
-    )

@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -21,12 +22,17 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import health
+from bot.frontend import Answering
 from bot.inbox import InboxWorker
 from bot.telegram import responses, retry, send_budget
-from bot.telegram.render import TelegramRenderer
-from bot.telegram.router import make_router
+from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, TelegramRenderer
+from bot.telegram.router import blocked, make_router
+from bot.telegram.sender import TelegramSender
 from handlers.conversation import Conversation
+from handlers.events import Capabilities
+from handlers.screens import Screen
 from handlers.texts import t
+from shop.accounts import Channel
 from shop.customers import pick_language
 from shop.inbox import Arrival, Entry
 
@@ -34,7 +40,10 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
-SOURCE = "telegram"
+SOURCE = Channel.TELEGRAM.value
+INLINE_BUTTONS = 100
+LABEL_LENGTH = 40
+"""Characters of a label that show whole on a phone (Telegram itself sets no limit)."""
 POLL_TIMEOUT = 25
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BACKOFF_FIRST, BACKOFF_LONGEST = 0.5, 5.0
@@ -90,6 +99,10 @@ def command_list(lang: str) -> list[BotCommand]:
 
 
 class TelegramFrontend:
+    """The Telegram bot (invoices when ``provider_token`` is set); a `bot.frontend.Frontend`."""
+
+    channel = Channel.TELEGRAM
+
     def __init__(
         self,
         bot: Bot,
@@ -97,6 +110,7 @@ class TelegramFrontend:
         sessions: async_sessionmaker[AsyncSession],
         worker: InboxWorker,
         *,
+        readers: async_sessionmaker[AsyncSession] | None = None,
         webhook_url: str = "",
         webhook_secret: str = "",
         provider_token: str = "",
@@ -106,14 +120,35 @@ class TelegramFrontend:
         self.webhook_secret = webhook_secret
         self.conversation = conversation
         self.worker = worker
-        self.renderer = TelegramRenderer(bot, sessions, provider_token)
+        self.renderer = TelegramRenderer(
+            bot, sessions, readers or sessions, provider_token, conversation.options.vat_code
+        )
+        self.sender = TelegramSender(self.renderer)
+        self._capabilities = Capabilities(
+            share_contact=True,
+            native_invoice=bool(provider_token),
+            text_length=TEXT_LIMIT,
+            caption_length=CAPTION_LIMIT,
+            buttons_per_screen=INLINE_BUTTONS,
+            label_length=LABEL_LENGTH,
+        )
+        answering = Answering(
+            conversation, sessions, self.channel, lambda: self._capabilities, blocked
+        )
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(make_router())
-        self.dispatcher["conversation"] = conversation
+        self.dispatcher["answering"] = answering
         self.dispatcher["renderer"] = self.renderer
         self.dispatcher["sessions"] = sessions
         self._polling: asyncio.Task[None] | None = None
         worker.register(SOURCE, self.handle_entry, on_parked=self.apologise)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
+        await self.sender.send(external_id, screen, key=key)
 
     def add_routes(self, app: web.Application) -> None:
         """Register the webhook endpoint (before the HTTP server starts)."""
@@ -123,7 +158,7 @@ class TelegramFrontend:
     async def start(self) -> None:
         me = await self.bot.get_me()
         self.dispatcher["bot_username"] = me.username or ""
-        self.conversation.options.return_urls.setdefault("telegram", f"https://t.me/{me.username}")
+        self._capabilities = replace(self._capabilities, return_url=f"https://t.me/{me.username}")
         await self.bot.set_my_commands(command_list("ru"), scope=BotCommandScopeDefault())
         await self.bot.set_my_commands(
             command_list("en"), scope=BotCommandScopeDefault(), language_code="en"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import replace
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
@@ -23,12 +22,13 @@ from aiogram.utils.keyboard import ReplyKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import hand_over
+from bot.media_cache import MediaIds
 from bot.telegram.retry import GAVE_UP
-from handlers.screens import Reply, Screen
+from handlers.screens import PayOrder, Reply, Screen
+from payments.telegram import invoice_for
 from shop.accounts import AccountRef, Channel
-from shop.billing import TelegramInvoice
-from shop.catalog import photo_data, remember_telegram_file_id
-from shop.db import create_session_factory
+from shop.catalog import photo_data
+from shop.orders import get_order
 
 log = logging.getLogger(__name__)
 
@@ -68,26 +68,35 @@ def inline_keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
 
 
 def _markup(screen: Screen) -> Markup:
+    """A "share my phone" keyboard, the inline keyboard, or else the removal of a share
+    keyboard an earlier screen may have left under the input field."""
     if screen.ask_contact:
         builder = ReplyKeyboardBuilder()
         builder.row(KeyboardButton(text=screen.ask_contact, request_contact=True))
         return builder.as_markup(resize_keyboard=True, one_time_keyboard=True)
-    if screen.clear_reply_keyboard:
-        return ReplyKeyboardRemove()
-    return inline_keyboard(screen)
+    return inline_keyboard(screen) or ReplyKeyboardRemove()
 
 
 class TelegramRenderer:
-    """Shows Replies in one chat; product photos are uploaded once, then re-sent by file_id."""
+    """Shows Replies in one chat; product photos are uploaded once, then re-sent by file_id.
+
+    A screen paying for an order is followed by its invoice (Telegram Payments).
+    """
 
     def __init__(
-        self, bot: Bot, sessions: async_sessionmaker[AsyncSession], provider_token: str = ""
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        readers: async_sessionmaker[AsyncSession],
+        provider_token: str = "",
+        vat_code: int = 1,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
+        self.readers = readers
         self.provider_token = provider_token
-        bind = sessions.kw["bind"]
-        self.readers = create_session_factory(bind, read_only=True)
+        self.vat_code = vat_code
+        self.file_ids = MediaIds(Channel.TELEGRAM.value, sessions, readers)
 
     async def show(self, chat_id: int, reply: Reply, origin: Message | None = None) -> None:
         """Send the reply's screens; the first replacing screen edits ``origin`` in place.
@@ -102,6 +111,8 @@ class TelegramRenderer:
                     origin = None
                 else:
                     await self.send(chat_id, screen)
+                if screen.pay is not None:
+                    await self._send_invoice(chat_id, screen.pay)
             except GAVE_UP as error:
                 account = AccountRef(Channel.TELEGRAM, chat_id)
                 wait = error.retry_after if isinstance(error, TelegramRetryAfter) else None
@@ -109,31 +120,30 @@ class TelegramRenderer:
                 return
 
     async def send(self, chat_id: int, screen: Screen) -> Message:
-        if screen.invoice is not None:
-            return await self._send_invoice(chat_id, screen.invoice)
         markup = _markup(screen)
         if screen.photo is None:
             return await self.bot.send_message(
                 chat_id, _cut(screen.text, TEXT_LIMIT), reply_markup=markup
             )
         caption = _cut(screen.text, CAPTION_LIMIT)
+        photo = await self._photo_input(screen)
         try:
-            sent = await self.bot.send_photo(
-                chat_id, await self._photo_input(screen), caption=caption, reply_markup=markup
-            )
+            sent = await self.bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
         except TelegramBadRequest as error:
-            if not (screen.photo.telegram_file_id and STALE_FILE in error.message):
+            if not (isinstance(photo, str) and STALE_FILE in error.message):
                 raise
             # The cached id is not this bot's (a new token): upload again.
-            screen = replace(screen, photo=replace(screen.photo, telegram_file_id=None))
-            sent = await self.bot.send_photo(
-                chat_id, await self._photo_input(screen), caption=caption, reply_markup=markup
-            )
-        await self._remember_upload(screen, sent)
+            self.file_ids.forget(screen.photo.id)
+            photo = await self._photo_input(screen)
+            sent = await self.bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
+        await self._remember_upload(screen, photo, sent)
         return sent
 
-    async def _send_invoice(self, chat_id: int, invoice: TelegramInvoice) -> Message:
+    async def _send_invoice(self, chat_id: int, pay: PayOrder) -> Message:
         """Telegram Payments: the invoice message with its own Pay button."""
+        async with self.readers() as session:
+            order = await get_order(session, pay.order_id, customer_id=pay.customer_id)
+        invoice = invoice_for(order, self.vat_code)
         return await self.bot.send_invoice(
             chat_id,
             title=invoice.title,
@@ -149,17 +159,19 @@ class TelegramRenderer:
 
     async def _photo_input(self, screen: Screen) -> str | BufferedInputFile:
         assert screen.photo is not None
-        if screen.photo.telegram_file_id:
-            return screen.photo.telegram_file_id
+        file_id = await self.file_ids.get(screen.photo.id)
+        if file_id:
+            return file_id
         async with self.readers() as session:
             data = await photo_data(session, screen.photo.id)
         return BufferedInputFile(data, filename=f"product-{screen.photo.id}.png")
 
-    async def _remember_upload(self, screen: Screen, sent: Message) -> None:
-        if screen.photo is None or screen.photo.telegram_file_id or not sent.photo:
+    async def _remember_upload(
+        self, screen: Screen, sent_as: str | BufferedInputFile, sent: Message
+    ) -> None:
+        if screen.photo is None or isinstance(sent_as, str) or not sent.photo:
             return
-        async with self.sessions() as session, session.begin():
-            await remember_telegram_file_id(session, screen.photo.id, sent.photo[-1].file_id)
+        await self.file_ids.save({screen.photo.id: sent.photo[-1].file_id})
 
     async def _replace(self, origin: Message, screen: Screen) -> None:
         """Edit ``origin`` into ``screen``; text<->photo switches delete and send anew."""
@@ -167,15 +179,13 @@ class TelegramRenderer:
         chat_id, message_id = origin.chat.id, origin.message_id
         try:
             if screen.photo is not None and origin.photo:
-                media = InputMediaPhoto(
-                    media=await self._photo_input(screen),
-                    caption=_cut(screen.text, CAPTION_LIMIT),
-                )
+                photo = await self._photo_input(screen)
+                media = InputMediaPhoto(media=photo, caption=_cut(screen.text, CAPTION_LIMIT))
                 edited = await self.bot.edit_message_media(
                     media=media, chat_id=chat_id, message_id=message_id, reply_markup=markup
                 )
                 if isinstance(edited, Message):
-                    await self._remember_upload(screen, edited)
+                    await self._remember_upload(screen, photo, edited)
                 return
             if screen.photo is None and origin.text is not None:
                 await self.bot.edit_message_text(

@@ -2,44 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message, Update
 
+from bot.frontend import Answering
 from bot.telegram.events import callback_event, message_event
 from bot.telegram.payments import pre_checkout_handler, successful_payment_handler
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.retry import GAVE_UP
-from handlers.conversation import Conversation
 from handlers.screens import Reply
-from shop.accounts import AccountRef, Channel
-from shop.customers import mark_unreachable
 from shop.inbox import Entry
 
 log = logging.getLogger(__name__)
 
-ANSWER_WITHIN = 1.0  # seconds before a button press is answered with no toast
 TOAST_LIMIT = 200
 
 
-async def _show(
-    renderer: TelegramRenderer, chat_id: int, reply: Reply, origin: Message | None, user_id: int
-) -> None:
-    try:
-        await renderer.show(chat_id, reply, origin)
-    except TelegramForbiddenError:
-        async with renderer.sessions() as session, session.begin():
-            await mark_unreachable(session, AccountRef(Channel.TELEGRAM, user_id))
-        log.info("telegram:%s blocked the bot; marked unreachable", user_id)
+def blocked(error: BaseException) -> bool:
+    """The person blocked the bot (their account is then marked unreachable)."""
+    return isinstance(error, TelegramForbiddenError)
 
 
 async def private_message_handler(
     message: Message,
     event_update: Update,
-    conversation: Conversation,
+    answering: Answering,
     renderer: TelegramRenderer,
     bot_username: str,
     entry: Entry | None = None,
@@ -47,37 +37,31 @@ async def private_message_handler(
     event = message_event(message, event_update.update_id, bot_username)
     if event is None:
         return
-    reply = await conversation.handle(event, entry)
-    if entry is not None and not entry.taken:
-        return  # handled before, or not its turn yet: the inbox sees to it
-    await _show(renderer, message.chat.id, reply, None, event.account.external_id)
+
+    async def show(reply: Reply) -> None:
+        await renderer.show(message.chat.id, reply)
+
+    await answering.answer(event, entry, show)
 
 
 async def button_press_handler(
     query: CallbackQuery,
     event_update: Update,
-    conversation: Conversation,
+    answering: Answering,
     renderer: TelegramRenderer,
     entry: Entry | None = None,
 ) -> None:
-    """Answer the press (with the toast when the conversation is quick, else at once, bare)
-    and render the reply; the answer and the new screen travel side by side."""
-    handling = asyncio.ensure_future(
-        conversation.handle(callback_event(query, event_update.update_id), entry)
-    )
-    done, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
-    if not done:
-        await _answer(query)
-    reply = await handling
-    if entry is not None and not entry.taken:
-        return
+    """The press is answered beside the new screen (see `Answering`)."""
     origin = query.message if isinstance(query.message, Message) else None
     chat_id = origin.chat.id if origin is not None else query.from_user.id
-    showing = _show(renderer, chat_id, reply, origin, query.from_user.id)
-    if done:
-        await asyncio.gather(_answer(query, (reply.toast or "")[:TOAST_LIMIT] or None), showing)
-    else:
-        await showing
+
+    async def show(reply: Reply) -> None:
+        await renderer.show(chat_id, reply, origin)
+
+    async def press(toast: str | None) -> None:
+        await _answer(query, (toast or "")[:TOAST_LIMIT] or None)
+
+    await answering.answer(callback_event(query, event_update.update_id), entry, show, press)
 
 
 async def _answer(query: CallbackQuery, toast: str | None = None) -> None:

@@ -21,27 +21,37 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api.bot_longpoll import VkBotLongPoll
 
 from bot import health
+from bot.frontend import Answering
 from bot.inbox import InboxWorker
 from bot.vk.calls import UNREACHABLE, error_code
 from bot.vk.events import VkUpdate, arrival, parse_update
+from bot.vk.keyboards import INLINE_BUTTONS, LABEL_LIMIT
 from bot.vk.names import DisplayNames
-from bot.vk.render import VkRenderer
+from bot.vk.render import TEXT_LIMIT, VkRenderer
+from bot.vk.sender import VkSender
 from handlers.conversation import Conversation
-from handlers.screens import Reply
+from handlers.events import Capabilities
+from handlers.screens import Reply, Screen
 from shop import inbox
-from shop.accounts import AccountRef, Channel
-from shop.customers import mark_unreachable
+from shop.accounts import Channel
 from shop.inbox import Entry
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/vk"
-ANSWER_WITHIN = 1.0  # seconds before a button press is answered with no snackbar
 LONGPOLL_WAIT = 25
 
 
+def blocked(error: BaseException) -> bool:
+    """The person takes no messages from the community (blocked it, or never may)."""
+    return isinstance(error, vk_api.ApiError) and error_code(error) in UNREACHABLE
+
+
 class VkFrontend:
-    """One community's bot. ``callback_url`` set means Callback API mode, else long poll."""
+    """One community's bot. ``callback_url`` set means Callback API mode, else long poll; a
+    `bot.frontend.Frontend`."""
+
+    channel = Channel.VK
 
     def __init__(
         self,
@@ -51,6 +61,7 @@ class VkFrontend:
         worker: InboxWorker,
         *,
         group_id: int,
+        readers: async_sessionmaker[AsyncSession] | None = None,
         callback_url: str = "",
         callback_secret: str = "",
         confirmation: str = "",
@@ -64,13 +75,36 @@ class VkFrontend:
         self.callback_secret = callback_secret
         self.confirmation = confirmation
         self.longpoll_wait = longpoll_wait
-        self.renderer = VkRenderer(vk, sessions)
+        self.renderer = VkRenderer(vk, sessions, readers or sessions)
+        self.sender = VkSender(self.renderer)
+        self._capabilities = Capabilities(
+            text_length=TEXT_LIMIT,
+            caption_length=TEXT_LIMIT,
+            buttons_per_screen=INLINE_BUTTONS,
+            label_length=LABEL_LIMIT,
+            return_url=f"https://vk.me/club{group_id}",
+        )
+        self.answering = Answering(
+            conversation,
+            sessions,
+            self.channel,
+            lambda: self._capabilities,
+            blocked,
+            toast_after_screen=True,
+        )
         self.names = DisplayNames(vk)
         self.worker = worker
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
-        worker.register("vk", self.handle_entry)
+        worker.register(self.channel.value, self.handle_entry)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
+        await self.sender.send(external_id, screen, key=key)
 
     @property
     def position_key(self) -> str:
@@ -192,37 +226,21 @@ class VkFrontend:
         self.renderer.remember_client(update.peer_id, update.inline_ok)
         if press is None:
             event = replace(event, display_name=await self.names.name(update.peer_id))
-            reply = await self.conversation.handle(event, entry)
-            if entry.taken:
-                await self._show(update, reply, origin_cmid=None)
-            return
-        # The press is answered once its screen is shown (the spinner spans the whole
-        # change), or at once with no snackbar when the conversation is slow.
-        handling = asyncio.ensure_future(self.conversation.handle(event, entry))
-        done, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
-        if not done:
-            await self.renderer.answer(press, None)
-        reply = await handling
-        if not entry.taken:
-            return
-        try:
-            await self._show(update, reply, origin_cmid=press.cmid)
-        finally:
-            if done:
-                await self.renderer.answer(press, reply.toast)
 
-    async def _show(self, update: VkUpdate, reply: Reply, origin_cmid: int | None) -> None:
-        try:
+        async def show(reply: Reply) -> None:
             await self.renderer.show(
                 update.peer_id,
                 reply,
                 update_id=update.event.update_id,
-                origin_cmid=origin_cmid,
-                toast_as_text=update.press is None,
+                origin_cmid=press.cmid if press is not None else None,
+                toast_as_text=press is None,
             )
-        except vk_api.ApiError as error:
-            if error_code(error) not in UNREACHABLE:
-                raise
-            async with self.sessions() as session, session.begin():
-                await mark_unreachable(session, AccountRef(Channel.VK, update.peer_id))
-            log.info("vk:%s takes no messages (%s); marked unreachable", update.peer_id, error)
+
+        if press is None:
+            await self.answering.answer(event, entry, show)
+            return
+
+        async def answer_press(toast: str | None) -> None:
+            await self.renderer.answer(press, toast)
+
+        await self.answering.answer(event, entry, show, answer_press)

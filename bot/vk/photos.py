@@ -1,31 +1,20 @@
 """Product photos on VK: uploaded once through the messages upload server, then re-sent by
-their attachment string, cached in ``ProductPhoto.vk_attachment``.
+their attachment string, cached in the media cache (`bot.media_cache`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-from collections import OrderedDict
 from typing import Any
 
 import vk_api
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.media_cache import MediaIds
 from handlers.screens import Photo
+from shop.accounts import Channel
 from shop.catalog import photo_data
-from shop.db import create_session_factory
-from shop.models import ProductPhoto
-
-REMEMBER = 10_000
-
-
-async def remember_vk_attachment(session: AsyncSession, photo_id: int, attachment: str) -> None:
-    """Cache VK's attachment string for an uploaded photo, so it is uploaded once."""
-    await session.execute(
-        update(ProductPhoto).where(ProductPhoto.id == photo_id).values(vk_attachment=attachment)
-    )
 
 
 def attachment_string(saved: dict[str, Any]) -> str:
@@ -37,13 +26,17 @@ def attachment_string(saved: dict[str, Any]) -> str:
 class PhotoUploads:
     """Attachment strings for product photos; one upload per photo, also under concurrency."""
 
-    def __init__(self, vk: vk_api.VkApi, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        vk: vk_api.VkApi,
+        sessions: async_sessionmaker[AsyncSession],
+        readers: async_sessionmaker[AsyncSession],
+    ) -> None:
         self.upload = vk_api.VkUpload(vk)
-        self.sessions = sessions
-        self.readers = create_session_factory(sessions.kw["bind"], read_only=True)
-        self._known: OrderedDict[int, str] = OrderedDict()
+        self.readers = readers
+        self.ids = MediaIds(Channel.VK.value, sessions, readers)
+        self._fresh: dict[int, str] = {}
         self._locks: dict[int, asyncio.Lock] = {}
-        self._unsaved: set[int] = set()
 
     async def attachment(self, photo: Photo, peer_id: int) -> str:
         """The photo's attachment string, uploading it first if VK has not got it yet.
@@ -51,44 +44,32 @@ class PhotoUploads:
         A fresh upload is kept in memory; `save_uploads` writes it to the database once the
         message is out, so the shopper does not wait for that write.
         """
-        known = self._known.get(photo.id) or photo.vk_attachment
+        known = await self.ids.get(photo.id)
         if known:
             return known
         lock = self._locks.setdefault(photo.id, asyncio.Lock())
         async with lock:
-            known = self._known.get(photo.id)
+            known = await self.ids.get(photo.id)
             if known is None:
                 async with self.readers() as session:
                     data = await photo_data(session, photo.id)
                 name = f"product-{photo.id}.png"
                 saved = await asyncio.to_thread(self._upload, data, name, peer_id)
                 known = attachment_string(saved)
-                self._remember(photo.id, known)
-                self._unsaved.add(photo.id)
+                self.ids.keep(photo.id, known)
+                self._fresh[photo.id] = known
         self._locks.pop(photo.id, None)
         return known
 
     async def save_uploads(self) -> None:
-        """Write the attachment strings of fresh uploads to ``ProductPhoto.vk_attachment``."""
-        fresh = {pid: self._known[pid] for pid in self._unsaved if pid in self._known}
-        self._unsaved.clear()
-        if not fresh:
-            return
-        async with self.sessions() as session, session.begin():
-            for photo_id, attachment in fresh.items():
-                await remember_vk_attachment(session, photo_id, attachment)
+        """Write the attachment strings of fresh uploads to the media cache."""
+        fresh, self._fresh = self._fresh, {}
+        await self.ids.save(fresh)
 
-    def forget(self, photo: Photo) -> Photo:
+    def forget(self, photo: Photo) -> None:
         """The cached string was refused (another community's): the next use uploads anew."""
-        self._known.pop(photo.id, None)
-        self._unsaved.discard(photo.id)
-        return Photo(photo.id, photo.telegram_file_id, None)
-
-    def _remember(self, photo_id: int, attachment: str) -> None:
-        self._known[photo_id] = attachment
-        self._known.move_to_end(photo_id)
-        while len(self._known) > REMEMBER:
-            self._known.popitem(last=False)
+        self.ids.forget(photo.id)
+        self._fresh.pop(photo.id, None)
 
     def _upload(self, data: bytes, filename: str, peer_id: int) -> dict[str, Any]:
         """Blocking: getMessagesUploadServer, POST the file, saveMessagesPhoto."""

@@ -74,11 +74,16 @@ def _shown(reply: Reply, toast_as_text: bool) -> list[Screen]:
 class VkRenderer:
     """Shows Replies in private chats of one community."""
 
-    def __init__(self, vk: vk_api.VkApi, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        vk: vk_api.VkApi,
+        sessions: async_sessionmaker[AsyncSession],
+        readers: async_sessionmaker[AsyncSession],
+    ) -> None:
         self.vk = vk
         take_over_rate_limit_errors(vk)
         self.sessions = sessions
-        self.photos = PhotoUploads(vk, sessions)
+        self.photos = PhotoUploads(vk, sessions, readers)
         self._inline_ok: OrderedDict[int, bool] = OrderedDict()
 
     def remember_client(self, peer_id: int, inline_ok: bool | None) -> None:
@@ -169,7 +174,6 @@ class VkRenderer:
         the error goes on."""
         stale = (
             screen.photo is not None
-            and screen.photo.vk_attachment is not None
             and error.code == PARAM_ERROR
             and "attachment" in error_message(error)
         )
@@ -177,7 +181,8 @@ class VkRenderer:
             raise error
         assert screen.photo is not None
         log.info("photo %s: cached attachment refused; uploading again", screen.photo.id)
-        return replace(screen, photo=self.photos.forget(screen.photo))
+        self.photos.forget(screen.photo)
+        return screen
 
     async def _replace(
         self, peer_id: int, cmid: int, screen: Screen, random_id: int | None

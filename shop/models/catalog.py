@@ -91,7 +91,7 @@ class Variant(Base):
 
 
 class ProductPhoto(Base):
-    """A photo kept in the database so every worker can serve it; platform ids are caches."""
+    """A photo kept in the database so every worker can serve it (platform ids: MediaCache)."""
 
     __tablename__ = "product_photos"
 
@@ -102,7 +102,18 @@ class ProductPhoto(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     content_type: Mapped[str] = mapped_column(String(64), default="image/png")
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
-    vk_attachment: Mapped[str | None] = mapped_column(String(255))
 
     product: Mapped[Product] = relationship(back_populates="photos")
+
+
+class MediaCache(Base):
+    """What a channel calls a photo it already has (a file id, an attachment string), so it
+    is uploaded once; owned by the front-ends, one row per channel and photo."""
+
+    __tablename__ = "media_cache"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(
+        ForeignKey("product_photos.id", ondelete="CASCADE"), primary_key=True
+    )
+    remote_id: Mapped[str] = mapped_column(String(255))

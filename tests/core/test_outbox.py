@@ -14,10 +14,9 @@ from sqlalchemy import select, update
 from bot.delivery import OutboxDelivery, RetryLater, Sender, hand_over
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
-from handlers.screens import Button, Photo, Screen, rows, screen_to_payload
+from handlers.screens import Button, PayOrder, Photo, Screen, rows, screen_to_payload
 from shop import outbox
 from shop.accounts import AccountRef, Channel
-from shop.billing import TelegramInvoice
 from shop.models import OutboxMessage, OutboxStatus
 from shop.models.types import utcnow
 
@@ -194,32 +193,22 @@ async def test_a_failed_alert_dies_without_another_alert(sessions):
 
 
 async def test_a_reply_handed_over_goes_out_in_order_with_its_own_keys(sessions):
-    invoice = TelegramInvoice(
-        title="Заказ",
-        description="",
-        payload="o:1",
-        currency="RUB",
-        prices=[("x", 100)],
-        provider_data="{}",
-        needs_phone=False,
-    )
-    screens = [Screen("one"), Screen("", invoice=invoice), Screen("two")]
+    screens = [Screen("one"), Screen("pay", pay=PayOrder(1, 1)), Screen("two")]
     account = AccountRef(Channel.TELEGRAM, 7)
     await hand_over(sessions, account, screens, ConnectionError("down"), ["u/0", "u/1", "u/2"])
     sender = FakeSender()
 
     await delivery(sessions, sender).run_once()
 
-    assert sender.sent == [(7, "one", "u/0"), (7, "two", "u/2")]  # the invoice is dropped
+    assert sender.sent == [(7, "one", "u/0"), (7, "two", "u/2")]  # the payment is dropped
 
 
 def test_a_screen_survives_the_trip_through_the_outbox():
     screen = Screen(
         "Шопер «Эко»",
         rows([Button("В корзину", action="cart:add:1"), Button("Сайт", url="https://example.org")]),
-        photo=Photo(3, telegram_file_id="AgAD", vk_attachment=None),
+        photo=Photo(3),
         ask_contact="📱 Поделиться",
-        clear_reply_keyboard=True,
     )
     payload = json.loads(json.dumps({"screen": screen_to_payload(screen)}))
     assert render_notification("screen", payload, "en") == screen

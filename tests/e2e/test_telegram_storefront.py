@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from bot.app import start
 from shop.catalog import PAGE_SIZE
 from shop.models import Category, Product, ProductPhoto, Variant
+from shop.models.catalog import MediaCache
 from tests.e2e.conftest import check_out_tote_bag, seen
 
 
@@ -96,7 +97,7 @@ async def test_photo_is_uploaded_once_then_sent_by_file_id(shop):
     assert first.screen.photo == second.screen.photo
     async with shop.runtime.sessions() as session:
         cached = await session.scalar(
-            select(ProductPhoto.telegram_file_id).where(ProductPhoto.telegram_file_id.is_not(None))
+            select(MediaCache.remote_id).where(MediaCache.channel == "telegram")
         )
     assert cached == first.screen.photo
 
@@ -127,13 +128,17 @@ async def test_commands_are_set_in_both_languages(shop):
 
 async def test_a_stale_cached_file_id_is_replaced_by_a_new_upload(shop):
     async with shop.runtime.sessions() as session, session.begin():
-        await session.execute(update(ProductPhoto).values(telegram_file_id="AgAD-from-another-bot"))
+        photo_ids = (await session.execute(select(ProductPhoto.id))).scalars().all()
+        stale = "AgAD-from-another-bot"
+        session.add_all(
+            MediaCache(channel="telegram", photo_id=i, remote_id=stale) for i in photo_ids
+        )
     alice = shop.user()
     await alice.send("термокружка")
     await alice.press("Термокружка")
     assert alice.screen.photo is not None
     async with shop.runtime.sessions() as session:
-        cached = set((await session.execute(select(ProductPhoto.telegram_file_id))).scalars())
+        cached = set((await session.execute(select(MediaCache.remote_id))).scalars())
     assert alice.screen.photo in cached
 
 

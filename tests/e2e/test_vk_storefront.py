@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import OutboxDelivery
@@ -22,7 +22,6 @@ from bot.http import create_web_app
 from bot.inbox import InboxWorker
 from bot.pacing import Pacer
 from bot.vk.frontend import WEBHOOK_PATH, VkFrontend
-from bot.vk.sender import VkSender
 from bot.vk_session import make_vk_api
 from handlers.conversation import Conversation
 from handlers.screens import Reply, Screen
@@ -41,6 +40,7 @@ from shop.models import (
     ProductPhoto,
     Variant,
 )
+from shop.models.catalog import MediaCache
 from shop.orders import transition
 from shop.placeholder import placeholder_png
 from tests.e2e.conftest import eventually, free_port, seen
@@ -97,9 +97,7 @@ async def running_shop(
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    delivery = OutboxDelivery(
-        sessions, {Channel.VK: VkSender(frontend.renderer)}, pacer=Pacer(chat_gap=0.0)
-    )
+    delivery = OutboxDelivery(sessions, {Channel.VK: frontend}, pacer=Pacer(chat_gap=0.0))
     delivering = asyncio.create_task(delivery.run_forever(idle=0.05))
     await frontend.start()
     try:
@@ -344,20 +342,22 @@ async def test_a_photo_is_uploaded_once_then_sent_by_attachment(shop: VkShop) ->
     assert shown[0] == shown[1]
     async with shop.sessions() as session:
         cached = await session.scalar(
-            select(ProductPhoto.vk_attachment).where(ProductPhoto.vk_attachment.is_not(None))
+            select(MediaCache.remote_id).where(MediaCache.channel == "vk")
         )
     assert cached == shown[0]
 
 
 async def test_a_stale_cached_attachment_is_replaced_by_a_new_upload(shop: VkShop) -> None:
     async with shop.sessions() as session, session.begin():
-        await session.execute(update(ProductPhoto).values(vk_attachment="photo-1_456_deadbeef"))
+        photo_ids = (await session.execute(select(ProductPhoto.id))).scalars().all()
+        stale = "photo-1_456_deadbeef"
+        session.add_all(MediaCache(channel="vk", photo_id=i, remote_id=stale) for i in photo_ids)
     alice = shop.user()
     await alice.send("термокружка")
     await tap(alice, "Термокружка")
     shown = str(alice.screen.attachments[0])
     async with shop.sessions() as session:
-        cached = set((await session.execute(select(ProductPhoto.vk_attachment))).scalars())
+        cached = set((await session.execute(select(MediaCache.remote_id))).scalars())
     assert shown in cached and len(shop.emu.calls_to("photos.saveMessagesPhoto")) == 1
 
 

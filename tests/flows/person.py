@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from handlers.conversation import Conversation
-from handlers.events import Event, EventKind
+from handlers.events import Capabilities, Event, EventKind
 from handlers.screens import Reply, Screen
 from shop.accounts import AccountRef, Channel
 
@@ -20,6 +20,8 @@ class Person:
     name: str = "Алиса"
     language_code: str = "ru"
     channel: Channel = Channel.TELEGRAM
+    caps: Capabilities = field(default_factory=lambda: Capabilities(share_contact=True))
+    """What the person's messenger can do (by default it shares a contact)."""
     screens: list[Screen] = field(default_factory=list)
     last: Reply | None = None
 
@@ -29,6 +31,7 @@ class Person:
             update_id=str(next(_update_ids)),
             display_name=self.name,
             language_code=self.language_code,
+            caps=self.caps,
             **fields,  # type: ignore[arg-type]
         )
         self.last = await self.conversation.handle(event)

@@ -38,7 +38,7 @@ async def test_journey_from_start_to_my_orders(alice, demo):
     await alice.press("Использовать: Алиса")
     assert alice.last.screens[-1].ask_contact == "📱 Отправить телефон"
     await alice.share_contact("+7 900 123-45-67")
-    assert alice.last.screens[0].clear_reply_keyboard
+    assert alice.last.screens[0].text == "📱 +79001234567"
     await alice.press("Курьер")
     await alice.send("Москва, Тверская, 1, кв. 5")
     await alice.press("Без комментария")
