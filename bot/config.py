@@ -6,6 +6,8 @@ A bad value stops the process with one line naming the setting (see `load_settin
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import re
 import secrets
 from typing import Annotated
@@ -30,7 +32,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./shop.db"
     telegram_bot_token: str = ""
     telegram_api_server: str = "https://api.telegram.org"
-    telegram_webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    telegram_webhook_secret: str = ""
     telegram_payments_provider_token: str = ""
     vk_group_token: str = ""
     vk_group_id: int | None = None
@@ -62,7 +64,7 @@ class Settings(BaseSettings):
     @classmethod
     def _webhook_secret(cls, value: str) -> str:
         if not value:
-            return secrets.token_urlsafe(32)
+            return value  # derived from the bot token below
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
@@ -128,6 +130,16 @@ class Settings(BaseSettings):
         if value and not value.startswith(schemes):
             raise ValueError(f"must start with {' or '.join(schemes)}")
         return value
+
+    @model_validator(mode="after")
+    def _derived_webhook_secret(self) -> Settings:
+        """Without TELEGRAM_WEBHOOK_SECRET every worker derives the same one from the bot
+        token (as secret as the token itself), so several workers check one secret."""
+        if not self.telegram_webhook_secret:
+            key = self.telegram_bot_token.encode() or secrets.token_bytes(32)
+            digest = hmac.new(key, b"telegram webhook secret", hashlib.sha256).hexdigest()
+            self.telegram_webhook_secret = digest
+        return self
 
     @model_validator(mode="after")
     def _callback_mode(self) -> Settings:
