@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from shop.cart import get_cart
 from shop.checkout import Contact, PlacedOrder, place_order
 from shop.errors import OutOfStock, ShopError
-from shop.models import CartLine, DeliveryMethod, Order, OrderStatus, Variant
+from shop.models import CartLine, Category, DeliveryMethod, Order, OrderStatus, Product, Variant
 from tests.core.helpers import (
     checkout,
     fill_cart,
@@ -121,6 +121,25 @@ async def test_hidden_variant_in_cart_is_a_shortage(sessions):
         await checkout(sessions, alice)
     assert error.value.shortages[0].available == 0
     assert await stock_of(sessions, [variant]) == [5]
+
+
+@pytest.mark.parametrize("hidden", [Product, Category], ids=lambda table: table.__name__)
+async def test_lines_whose_product_or_category_was_hidden_are_all_short(sessions, hidden):
+    first, second = await small_shop(sessions, [5, 5])
+    alice = await new_customer(sessions, 1)
+    await fill_cart(sessions, alice, {first: 1, second: 2})
+    async with sessions() as session, session.begin():
+        product_id = await session.scalar(select(Variant.product_id).where(Variant.id == first))
+        product = await session.get(Product, product_id)
+        target = product if hidden is Product else await session.get(Category, product.category_id)
+        target.hidden = True
+    with pytest.raises(OutOfStock) as error:
+        await checkout(sessions, alice)
+    assert [(s.variant_id, s.requested, s.available) for s in error.value.shortages] == [
+        (first, 1, 0),
+        (second, 2, 0),
+    ]
+    assert await stock_of(sessions, [first, second]) == [5, 5]
 
 
 async def test_200_concurrent_checkouts_for_10_units_make_exactly_10_orders(sessions):
