@@ -23,7 +23,7 @@ from shop.billing import (
     sync_payment,
 )
 from shop.errors import ShopError
-from shop.models import Order, OrderStatus, Payment, PaymentProvider, Variant
+from shop.models import Order, OrderStatus, Payment, PaymentProvider, Product, Variant
 from shop.models.types import utcnow
 from shop.orders import transition
 from shop.reservations import expire_unpaid_orders
@@ -300,6 +300,22 @@ async def test_a_late_payment_reserves_the_stock_again_and_pays(sessions, gatewa
     assert (order.stock_reserved, order.payment_method) == (True, "yookassa")
     # The order is now an ordinary paid one: expiry leaves it alone and it can be refunded.
     assert await expire_unpaid_orders(sessions, now=utcnow() + timedelta(days=1)) == []
+
+
+async def test_a_late_payment_for_a_product_hidden_since_is_refunded(sessions, gateway):
+    placed, customer, variants = await place_test_order(sessions, stocks=(5, 5), quantities=(2, 1))
+    payment_id = await pay_at_gateway(sessions, gateway, placed, customer)
+    await expire_all(sessions)
+    async with sessions() as session, session.begin():  # the shop stopped selling it
+        await session.execute(update(Product).values(hidden=True))
+
+    settled = await sync_payment(sessions, gateway, payment_id, "webhook")
+
+    assert settled.outcome == Outcome.REFUNDING
+    assert await order_status(sessions, placed.id) == S.CANCELLED
+    assert await stock_of(sessions, variants) == [5, 5]
+    alerts = [p for r, k, p in await outbox_rows(sessions) if r == "moderators"]
+    assert [a["reason"] for a in alerts] == ["late_payment_out_of_stock"]
 
 
 async def test_a_late_payment_without_stock_is_refunded_and_staff_alerted(sessions, gateway):
