@@ -51,13 +51,13 @@ class Capabilities:
     """
 
     share_contact: bool = False
-    """A "share my phone" control (Telegram's request_contact)."""
+    """A control that shares the person's own phone number in one tap."""
     native_invoice: bool = False
     """Pays by the messenger's own invoice instead of a payment link."""
     text_length: int = 4000
     caption_length: int = 1000
-    buttons_per_screen: int = 40
-    label_length: int = 40
+    buttons_per_screen: int = 30
+    label_length: int = 48
     return_url: str = ""
 
 

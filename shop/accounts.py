@@ -9,6 +9,7 @@ from typing import NamedTuple
 class Channel(StrEnum):
     TELEGRAM = "telegram"
     VK = "vk"
+    CONSOLE = "console"  # the web-chat channel (bot/console)
 
 
 class AccountRef(NamedTuple):
