@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -71,7 +71,7 @@ class OutboxDelivery:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        senders: dict[Channel, Sender],
+        senders: Mapping[Channel, Sender],
         pacer: Pacer | None = None,
         batch: int = 50,
         moderator_chat: AccountRef | None = None,
