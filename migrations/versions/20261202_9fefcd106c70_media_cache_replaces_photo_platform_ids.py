@@ -21,6 +21,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CACHED = (("telegram", "telegram_file_id"), ("vk", "vk_attachment"))
+FOREIGN_KEY = "fk_media_cache_photo_id_product_photos"
+# The foreign key comes last and goes first: on SQLite, batch mode rebuilds product_photos
+# (drop and rename), and the cascade would empty media_cache on the way.
 
 
 def upgrade() -> None:
@@ -29,12 +32,6 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("photo_id", sa.Integer(), nullable=False),
         sa.Column("remote_id", sa.String(length=255), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["photo_id"],
-            ["product_photos.id"],
-            name=op.f("fk_media_cache_photo_id_product_photos"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("channel", "photo_id", name=op.f("pk_media_cache")),
     )
     for channel, column in CACHED:
@@ -45,9 +42,15 @@ def upgrade() -> None:
     with op.batch_alter_table("product_photos", schema=None) as batch_op:
         batch_op.drop_column("vk_attachment")
         batch_op.drop_column("telegram_file_id")
+    with op.batch_alter_table("media_cache", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            op.f(FOREIGN_KEY), "product_photos", ["photo_id"], ["id"], ondelete="CASCADE"
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("media_cache", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f(FOREIGN_KEY), type_="foreignkey")
     with op.batch_alter_table("product_photos", schema=None) as batch_op:
         batch_op.add_column(sa.Column("telegram_file_id", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("vk_attachment", sa.String(length=255), nullable=True))

@@ -130,3 +130,47 @@ async def test_order_event_kinds_are_backfilled_from_the_old_statuses_and_notes(
     ]
     assert notes == [note for _, _, note in old]  # the notes stay as people wrote them
     assert payload["kind"] == "late_paid"
+
+
+async def test_photo_platform_ids_move_to_the_media_cache(engine, sessions):
+    from alembic.script import ScriptDirectory
+
+    from bot.migrate import alembic_config, upgrade_database
+    from shop.models import Variant
+    from shop.models.catalog import MediaCache
+    from tests.core.helpers import small_shop
+
+    (variant,) = await small_shop(sessions, [5])
+    async with sessions() as session:
+        product_id = await session.scalar(select(Variant.product_id).where(Variant.id == variant))
+    script = ScriptDirectory.from_config(alembic_config())
+    await _downgrade(engine, script.get_revision("9fefcd106c70").down_revision)
+    photos = table(
+        "product_photos",
+        column("product_id"),
+        column("position"),
+        column("content_type"),
+        column("data"),
+        column("telegram_file_id"),
+        column("vk_attachment"),
+    )
+    common = {"product_id": product_id, "content_type": "image/png", "data": b"png"}
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(photos),
+            [
+                common | {"position": 0, "telegram_file_id": "AgAD1", "vk_attachment": "photo-1_2"},
+                common | {"position": 1, "telegram_file_id": None, "vk_attachment": "photo-1_3"},
+                common | {"position": 2, "telegram_file_id": None, "vk_attachment": None},
+            ],
+        )
+
+    await upgrade_database(engine)
+
+    async with sessions() as session:
+        cached = (await session.execute(select(MediaCache.channel, MediaCache.remote_id))).all()
+    assert sorted(tuple(row) for row in cached) == [
+        ("telegram", "AgAD1"),
+        ("vk", "photo-1_2"),
+        ("vk", "photo-1_3"),
+    ]
