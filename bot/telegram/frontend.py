@@ -27,7 +27,7 @@ from bot.inbox import InboxWorker
 from bot.telegram import responses, retry, send_budget
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, TelegramRenderer
 from bot.telegram.router import blocked, make_router
-from bot.telegram.sender import TelegramSender
+from bot.telegram.sender import send_outbox_screen
 from handlers.conversation import Conversation
 from handlers.events import Capabilities
 from handlers.screens import Screen
@@ -123,7 +123,6 @@ class TelegramFrontend:
         self.renderer = TelegramRenderer(
             bot, sessions, readers or sessions, provider_token, conversation.options.vat_code
         )
-        self.sender = TelegramSender(self.renderer)
         self._capabilities = Capabilities(
             share_contact=True,
             native_invoice=bool(provider_token),
@@ -148,7 +147,7 @@ class TelegramFrontend:
         return self._capabilities
 
     async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
-        await self.sender.send(external_id, screen, key=key)
+        await send_outbox_screen(self.renderer, external_id, screen)
 
     def add_routes(self, app: web.Application) -> None:
         """Register the webhook endpoint (before the HTTP server starts)."""

@@ -11,21 +11,17 @@ from handlers.screens import Screen
 GONE = ("chat not found", "user is deactivated", "bot was kicked")
 
 
-class TelegramSender:
-    def __init__(self, renderer: TelegramRenderer) -> None:
-        self.renderer = renderer
-
-    async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
-        """Telegram has no way to drop a repeat, so ``key`` is not used."""
-        try:
-            await self.renderer.send(external_id, screen)
-        except TelegramForbiddenError as error:
+async def send_outbox_screen(renderer: TelegramRenderer, external_id: int, screen: Screen) -> None:
+    """`TelegramFrontend.send`: Telegram has no way to drop a repeat, so no key is used."""
+    try:
+        await renderer.send(external_id, screen)
+    except TelegramForbiddenError as error:
+        raise Unreachable(error.message) from error
+    except TelegramRetryAfter as error:
+        # Telegram does not say which limit was hit; the chat's is the usual one, and
+        # the Pacer keeps the whole bot under its overall limit.
+        raise RetryLater(error.retry_after) from error
+    except TelegramBadRequest as error:
+        if any(reason in error.message for reason in GONE):
             raise Unreachable(error.message) from error
-        except TelegramRetryAfter as error:
-            # Telegram does not say which limit was hit; the chat's is the usual one, and
-            # the Pacer keeps the whole bot under its overall limit.
-            raise RetryLater(error.retry_after) from error
-        except TelegramBadRequest as error:
-            if any(reason in error.message for reason in GONE):
-                raise Unreachable(error.message) from error
-            raise
+        raise

@@ -28,7 +28,7 @@ from bot.vk.events import VkUpdate, arrival, parse_update
 from bot.vk.keyboards import INLINE_BUTTONS, LABEL_LIMIT
 from bot.vk.names import DisplayNames
 from bot.vk.render import TEXT_LIMIT, VkRenderer
-from bot.vk.sender import VkSender
+from bot.vk.sender import send_outbox_screen
 from handlers.conversation import Conversation
 from handlers.events import Capabilities
 from handlers.screens import Reply, Screen
@@ -76,7 +76,6 @@ class VkFrontend:
         self.confirmation = confirmation
         self.longpoll_wait = longpoll_wait
         self.renderer = VkRenderer(vk, sessions, readers or sessions)
-        self.sender = VkSender(self.renderer)
         self._capabilities = Capabilities(
             text_length=TEXT_LIMIT,
             caption_length=TEXT_LIMIT,
@@ -104,7 +103,7 @@ class VkFrontend:
         return self._capabilities
 
     async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
-        await self.sender.send(external_id, screen, key=key)
+        await send_outbox_screen(self.renderer, external_id, screen, key=key)
 
     @property
     def position_key(self) -> str:

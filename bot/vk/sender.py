@@ -15,21 +15,19 @@ CAPTCHA_WAIT = 60.0
 FLOOD_WAIT = {TOO_MANY_REQUESTS: (1.0, True), FLOOD_CONTROL: (60.0, False)}
 
 
-class VkSender:
-    def __init__(self, renderer: VkRenderer) -> None:
-        self.renderer = renderer
-
-    async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
-        """The random_id comes from ``key``: VK drops a repeat of a message that went out
-        just before a crash or a lost answer."""
-        try:
-            await self.renderer.send(external_id, screen, random_id=random_id_of(key))
-        except vk_api.Captcha as error:
-            raise RetryLater(CAPTCHA_WAIT, everyone=True) from error
-        except vk_api.ApiError as error:
-            if error.code in UNREACHABLE:
-                raise Unreachable(str(error)) from error
-            if error.code in FLOOD_WAIT:
-                seconds, everyone = FLOOD_WAIT[error.code]
-                raise RetryLater(seconds, everyone=everyone) from error
-            raise
+async def send_outbox_screen(
+    renderer: VkRenderer, external_id: int, screen: Screen, *, key: str
+) -> None:
+    """`VkFrontend.send`: the random_id comes from ``key``, so VK drops a repeat of a message
+    that went out just before a crash or a lost answer."""
+    try:
+        await renderer.send(external_id, screen, random_id=random_id_of(key))
+    except vk_api.Captcha as error:
+        raise RetryLater(CAPTCHA_WAIT, everyone=True) from error
+    except vk_api.ApiError as error:
+        if error.code in UNREACHABLE:
+            raise Unreachable(str(error)) from error
+        if error.code in FLOOD_WAIT:
+            seconds, everyone = FLOOD_WAIT[error.code]
+            raise RetryLater(seconds, everyone=everyone) from error
+        raise
