@@ -29,7 +29,9 @@ ordinary, retried network error instead of a thread blocked for ever."""
 
 
 class _TimeoutAdapter(HTTPAdapter):
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]  # passes requests' keyword arguments on as they come
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = REQUEST_TIMEOUT
         return super().send(request, **kwargs)
@@ -42,7 +44,9 @@ class _RewriteAdapter(_TimeoutAdapter):
         super().__init__()
         self._target = api_url.rstrip("/") + "/"
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]  # passes requests' keyword arguments on as they come
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         url = request.url or ""
         if url.startswith(_VK_PREFIX):
             request.url = self._target + url[len(_VK_PREFIX) :]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.db import table_of
 from shop.errors import ShopError
 from shop.models import CartLine, Category, Product, Variant
 from shop.models.catalog import variant_label
@@ -58,7 +59,7 @@ class CartView:
         return bool(self.items) and all(item.problem is None for item in self.items)
 
 
-_cart = CartLine.__table__
+_cart = table_of(CartLine)
 
 
 _SELLABLE_STOCK = (

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -44,7 +44,7 @@ class CategoryView:
     parent_id: int | None
 
 
-def _summaries() -> Select[tuple[int, str, int | None, int | None]]:
+def _summaries() -> Select[int, str, int, int]:
     """Products with their lowest visible price and total visible stock, one row each."""
     return (
         select(Product.id, Product.title, func.min(Variant.price), func.sum(Variant.stock))
@@ -85,7 +85,7 @@ async def list_categories(
     return [CategoryView(*row) for row in rows]
 
 
-_wanted = bindparam("category_id")
+_wanted: BindParameter[int] = bindparam("category_id")
 _CATEGORY_AND_CHILDREN = _CATEGORIES.where(
     or_(Category.id == _wanted, Category.parent_id == _wanted)
 )

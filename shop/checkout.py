@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import stock
@@ -59,9 +59,7 @@ class PlacedOrder:
     reserved_until: datetime
 
 
-async def _delivery_method(
-    session: AsyncSession, method_id: int
-) -> Row[tuple[int, str, int, bool]]:
+async def _delivery_method(session: AsyncSession, method_id: int) -> tuple[int, str, int, bool]:
     row = (
         await session.execute(
             select(
@@ -74,7 +72,7 @@ async def _delivery_method(
     ).first()
     if row is None:
         raise ShopError("not_available")
-    return row
+    return row.tuple()
 
 
 async def place_order(

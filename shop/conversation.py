@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.db import CONFLICT_INSERTS
+from shop.db import CONFLICT_INSERTS, table_of
 from shop.models import ConversationState
 from shop.models.types import utcnow
 
-_states = ConversationState.__table__
+_states = table_of(ConversationState)
 
 Draft = TypeVar("Draft")
 

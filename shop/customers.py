@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.accounts import AccountRef, Channel
 from shop.conversation import State
-from shop.db import CONFLICT_INSERTS
+from shop.db import CONFLICT_INSERTS, table_of
 from shop.models import ChannelAccount, ConversationState, Customer
 from shop.models.types import utcnow
 
@@ -53,8 +53,8 @@ class Shopper:
     state: State = field(default_factory=State)
 
 
-_customers, _accounts = Customer.__table__, ChannelAccount.__table__
-_states = ConversationState.__table__
+_customers, _accounts = table_of(Customer), table_of(ChannelAccount)
+_states = table_of(ConversationState)
 SHOPPER_COLUMNS = tuple(f.name for f in fields(Shopper) if f.name != "state")
 """The customer columns a Shopper copies, in its fields' order."""
 _FIND = (
@@ -87,9 +87,8 @@ _FIND_AND_LOCK = _FIND.with_for_update(of=_customers, key_share=True)
 KEY UPDATE, which still lets other rows refer to the customer; SQLite serialises writers)."""
 
 
-async def _find(
-    session: AsyncSession, account: AccountRef, *, lock: bool = False
-) -> Row[Any] | None:
+async def _find(session: AsyncSession, account: AccountRef, *, lock: bool = False) -> Any:
+    """The account's row (the Shopper's columns and state), or None."""
     params = {"channel": account.channel.value, "external_id": account.external_id}
     return (await session.execute(_FIND_AND_LOCK if lock else _FIND, params)).first()
 

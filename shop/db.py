@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -78,7 +79,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 # INSERT constructs that take ON CONFLICT clauses (PostgreSQL's and SQLite's spell them alike).
-CONFLICT_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+CONFLICT_INSERTS: dict[str, Callable[[Table], Any]] = {
+    "postgresql": postgresql_insert,
+    "sqlite": sqlite_insert,
+}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's Table, typed as one (``__table__`` is typed as any FromClause)."""
+    return cast(Table, model.__table__)
 
 
 def create_session_factory(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +13,7 @@ from shop.placeholder import placeholder_png
 RUB = 100
 
 # (category, parent, [(title, description, photo colour, [(size, colour, RUB, stock)])])
-CATALOG: list[tuple[str, str | None, list[tuple[str, str, tuple[int, int, int], list]]]] = [
+CATALOG: list[tuple[str, str | None, list[tuple[str, str, tuple[int, int, int], list[Any]]]]] = [
     ("Одежда", None, []),
     (
         "Футболки",

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.db import CONFLICT_INSERTS
+from shop.db import CONFLICT_INSERTS, table_of
 from shop.models import InboxEvent, InboxStatus, PollPosition
 from shop.models.types import utcnow
 
@@ -32,7 +32,7 @@ MAX_ATTEMPTS = 3
 """Tries before a failing event is parked (transient database faults do not count)."""
 RETRY_DELAYS = (0.5, 2.0)
 
-_inbox = InboxEvent.__table__
+_inbox = table_of(InboxEvent)
 _earlier = _inbox.alias("earlier")
 
 
@@ -225,7 +225,7 @@ async def load_position(session: AsyncSession, source: str) -> str | None:
 
 
 def _position_upsert(insert: Any) -> Any:
-    statement = insert(PollPosition.__table__).values(
+    statement = insert(table_of(PollPosition)).values(
         source=bindparam("source"), position=bindparam("position"), updated_at=bindparam("now")
     )
     changed = {name: statement.excluded[name] for name in ("position", "updated_at")}

@@ -48,7 +48,8 @@ class TransientRetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates):
+        polling = isinstance(method, GetUpdates)  # the poll loop has its own back-off
+        if polling:
             return await make_request(bot, method)
         backoff = patience.current().backoff()
         while True:

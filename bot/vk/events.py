@@ -102,7 +102,7 @@ def message_update(raw: dict[str, Any]) -> VkUpdate | None:
     ref = str(message.get("ref") or "")  # vk.me/shop?ref=p_12: the link the person came by
     payload = parse_payload(message.get("payload")) or {}
 
-    def event(kind: EventKind, **fields: str) -> VkUpdate:
+    def event(kind: EventKind, **fields: Any) -> VkUpdate:
         return VkUpdate(Event(kind=kind, **base, **fields), user_id, inline_ok=inline_ok)
 
     if payload.get("command") == "start":

@@ -21,8 +21,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop.billing.gateway import PaymentGateway
@@ -75,7 +76,7 @@ async def classify(
     """
     since = (now or utcnow()) - UNBOUND_WINDOW
     if kind == "payment":
-        status = select(Payment.status).where(
+        status: Select[Any] = select(Payment.status).where(
             Payment.provider == provider, Payment.provider_payment_id == object_id
         )
         unbound = exists().where(

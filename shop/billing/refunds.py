@@ -93,6 +93,7 @@ async def refund_order(
     status = await execute_refund(sessions, gateway, refund_id)
     async with sessions() as session:
         current = await session.scalar(select(Order.status).where(Order.id == order_id))
+    assert current is not None  # the order the refund belongs to
     return RefundResult(refund_id, amount, status, OrderStatus(current))
 
 
