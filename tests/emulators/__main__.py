@@ -1,7 +1,13 @@
-"""`python -m tests.emulators`: Telegram, VK and YooKassa emulators on fixed local ports.
+"""`python -m tests.emulators`: Telegram, VK and YooKassa emulators for trying the bot by hand.
 
-Prints the settings for .env so `make run` talks to them, then reads commands from stdin so
-a person can play the shopper by hand (type `help`).
+Prints the settings for .env so `make run` (python -m bot) talks to the emulators. In a
+terminal it then reads commands, so you can write to the bot as a shopper (type `help`).
+Without a terminal (in the background, under nohup) there is no console: it serves until
+SIGINT or SIGTERM.
+
+The bot token, the VK community, the YooKassa shop, the ports and the shoppers' user ids
+are kept in a state file (.emulators.json in the working folder), so the .env printed once
+stays valid run after run; `--fresh` starts anew.
 """
 
 from __future__ import annotations
@@ -9,45 +15,118 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import shlex
+import itertools
+import json
+import os
+import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from pathlib import Path
 from typing import Any
 
+from tests.emulators.console import HELP, Console
 from tests.emulators.telegram import TelegramEmulator
 from tests.emulators.vk import VkEmulator
 from tests.emulators.yookassa import YooKassaEmulator
 
-HELP = """commands:
-  tg <user> <text>             send a message to the Telegram bot as <user>
-  tgpress <user> <button>      press a button on <user>'s Telegram screen
-  vk <user> <text>             send a message to the VK community as <user>
-  vkpress <user> <button>      press a button on <user>'s VK screen
-  tgpay <user>                 pay the last Telegram invoice in <user>'s chat
-  screen tg|vk <user>          show what <user> sees now
-  payments                     list YooKassa payments
-  pay [<payment_id>]           pay a payment (the newest pending one when no id is given)
-  decline <payment_id>         the bank declines it (insufficient_funds)
-  help, quit"""
+DEFAULT_PORT = 8081  # Telegram; VK is the next port, YooKassa the one after
+STATE_FILE = ".emulators.json"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulators", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.emulators",
+        description=__doc__,
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--tg-port", type=int, default=8081)
-    parser.add_argument("--vk-port", type=int, default=8082)
-    parser.add_argument("--yk-port", type=int, default=8083)
+    parser.add_argument(
+        "--port",
+        type=int,
+        help=f"Telegram's port, VK on the next one, YooKassa on the one after "
+        f"(default {DEFAULT_PORT}, or the ports of the last run)",
+    )
+    parser.add_argument("--tg-port", type=int, help="Telegram's port alone")
+    parser.add_argument("--vk-port", type=int, help="VK's port alone")
+    parser.add_argument("--yk-port", type=int, help="YooKassa's port alone")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=Path(STATE_FILE),
+        help=f"where the token, ids and ports are kept between runs (default {STATE_FILE})",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="new token, ids and shoppers (the state is rewritten)"
+    )
     parser.add_argument("--bot-username", default="demo_shop_bot")
     parser.add_argument("--vk-group-name", default="Демо-магазин")
     parser.add_argument(
         "--yk-notify-url",
         help="where YooKassa notifications go on every status change (the bot's webhook)",
     )
-    parser.add_argument(
-        "--no-repl", action="store_true", help="serve until Ctrl-C without reading stdin"
+    console = parser.add_mutually_exclusive_group()
+    console.add_argument(
+        "--console",
+        action="store_true",
+        help="read commands from stdin even when it is not a terminal (a script of commands; "
+        "at its end the emulators keep serving)",
+    )
+    console.add_argument(
+        "--no-console",
+        "--no-repl",
+        dest="no_console",
+        action="store_true",
+        help="no console even in a terminal: serve until Ctrl-C or SIGTERM",
     )
     return parser.parse_args(argv)
+
+
+# -- the state file --------------------------------------------------------------------------
+
+
+def load_state(path: Path, fresh: bool) -> dict[str, Any]:
+    if fresh or not path.exists():
+        return {}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"# {path} is unreadable ({error}); starting anew", flush=True)
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    """Write atomically, so an interrupted run never leaves half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(state, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def resolve_ports(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, int]:
+    """Explicit options, else the last run's ports, else the defaults."""
+    saved = state.get("ports") or {}
+    base = args.port if args.port is not None else saved.get("telegram", DEFAULT_PORT)
+    explicit_base = args.port is not None
+    ports = {}
+    for offset, (name, option) in enumerate(
+        (("telegram", args.tg_port), ("vk", args.vk_port), ("yookassa", args.yk_port))
+    ):
+        if option is not None:
+            ports[name] = option
+        elif explicit_base or name not in saved:
+            ports[name] = base + offset
+        else:
+            ports[name] = saved[name]
+    return ports
+
+
+def next_update_id(saved: int | None) -> int:
+    """Telegram update ids keep growing across runs: a bot still running from the last run
+    has confirmed everything below its offset and would skip smaller ids."""
+    by_clock = 10**8 + int(time.time()) - 1_700_000_000
+    return max(saved or 0, by_clock)
 
 
 def settings_text(
@@ -76,149 +155,106 @@ def settings_text(
     )
 
 
-def screen_of(user: Any) -> str:
-    """What the user sees; the drivers raise AssertionError while the bot has said nothing."""
-    try:
-        screen = user.screen
-    except AssertionError:
-        return "(the bot has not written yet)"
-    return render_screen(screen)
+class Emulators:
+    """The three emulators with the identities of the state file (new ones where missing)."""
 
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.state = load_state(args.state, args.fresh)
+        self.telegram, self.vk, self.yookassa = (
+            TelegramEmulator(),
+            VkEmulator(),
+            YooKassaEmulator(),
+        )
+        self.started: list[Any] = []
 
-def render_screen(screen: Any) -> str:
-    """A screen as text: the message, then each row of buttons in brackets."""
-    lines = [getattr(screen, "text", None) or "(no text)"]
-    for row in getattr(screen, "buttons", None) or []:
-        buttons = row if isinstance(row, list | tuple) else [row]
-        lines.append("  ".join(f"[{_label(button)}]" for button in buttons))
-    return "\n".join(lines)
-
-
-def _label(button: Any) -> str:
-    if isinstance(button, str):
-        return button
-    return str(getattr(button, "text", None) or getattr(button, "label", None) or button)
-
-
-class Console:
-    """The commands a person types; users are created on first mention and kept by name."""
-
-    def __init__(
-        self,
-        telegram: TelegramEmulator,
-        token: str,
-        vk: VkEmulator,
-        group: Any,
-        yookassa: YooKassaEmulator,
-    ) -> None:
-        self.telegram, self.token = telegram, token
-        self.vk, self.group = vk, group
-        self.yookassa = yookassa
-        self.users: dict[tuple[str, str], Any] = {}
-        self.commands: dict[str, Callable[[list[str]], Awaitable[str]]] = {
-            "tg": lambda a: self._send("tg", a),
-            "tgpress": lambda a: self._press("tg", a),
-            "vk": lambda a: self._send("vk", a),
-            "vkpress": lambda a: self._press("vk", a),
-            "tgpay": self._tgpay,
-            "screen": self._screen,
-            "payments": self._payments,
-            "pay": self._pay,
-            "decline": self._decline,
-            "help": self._help,
-        }
-
-    async def run(self, lines: asyncio.Queue[str | None]) -> None:
-        print(HELP, flush=True)
-        while (line := await lines.get()) is not None:
-            words = _split(line)
-            if not words:
-                continue
-            if words[0] in ("quit", "exit"):
-                return
-            command = self.commands.get(words[0])
-            if command is None:
-                print(f"unknown command {words[0]!r}; type help", flush=True)
-                continue
+    async def start(self) -> None:
+        ports = resolve_ports(self.args, self.state)
+        for emulator, name in (
+            (self.telegram, "telegram"),
+            (self.vk, "vk"),
+            (self.yookassa, "yookassa"),
+        ):
             try:
-                print(await command(words[1:]), flush=True)
-            except Exception as error:  # a typo must not end the session
-                print(f"error: {type(error).__name__}: {error}", flush=True)
+                await emulator.start(self.args.host, ports[name])
+            except OSError as error:
+                raise SystemExit(
+                    f"cannot listen on {self.args.host}:{ports[name]} for {name} ({error}); "
+                    "is another `python -m tests.emulators` running? Or pick --port"
+                ) from error
+            self.started.append(emulator)
+        saved_tg = self.state.get("telegram") or {}
+        saved_vk = self.state.get("vk") or {}
+        saved_yk = self.state.get("yookassa") or {}
+        self.token = self.telegram.create_bot(
+            username=saved_tg.get("bot_username", self.args.bot_username),
+            token=saved_tg.get("token"),
+        )
+        bot = self.telegram.bot(self.token)
+        bot._update_ids = itertools.count(next_update_id(saved_tg.get("next_update_id")))
+        self.group = self.vk.create_group(
+            name=saved_vk.get("group_name", self.args.vk_group_name),
+            group_id=saved_vk.get("group_id"),
+        )
+        if saved_vk.get("token"):
+            del self.vk.world.tokens[self.group.token]
+            self.group.token = saved_vk["token"]
+            self.vk.world.tokens[self.group.token] = self.group
+        if saved_vk.get("confirmation"):
+            self.group.confirmation = saved_vk["confirmation"]
+        self.shop = self.yookassa.create_shop(saved_yk.get("shop_id"), saved_yk.get("secret_key"))
+        if self.args.yk_notify_url:
+            self.yookassa.set_notification_url(self.args.yk_notify_url)
+            self.yookassa.auto_notify = True
+        people = self.state.get("people") or {}
+        self.people: dict[str, dict[str, int]] = {
+            "tg": dict(people.get("tg") or {}),
+            "vk": dict(people.get("vk") or {}),
+        }
+        self.ports = ports
+        self.save()
 
-    def user(self, platform: str, name: str) -> Any:
-        key = (platform, name)
-        if key not in self.users:
-            if platform == "tg":
-                self.users[key] = self.telegram.user(
-                    self.token, first_name=name, language_code="ru"
-                )
-            else:
-                self.users[key] = self.vk.user(self.group, first_name=name)
-        return self.users[key]
+    def save(self) -> None:
+        bot = self.telegram.bot(self.token)
+        upcoming = next(bot._update_ids)
+        bot._update_ids = itertools.count(upcoming)
+        self.state = {
+            "ports": self.ports,
+            "telegram": {
+                "token": self.token,
+                "bot_username": bot.user.username,
+                "next_update_id": upcoming,
+            },
+            "vk": {
+                "group_id": self.group.id,
+                "group_name": self.group.name,
+                "token": self.group.token,
+                "confirmation": self.group.confirmation,
+            },
+            "yookassa": {"shop_id": self.shop[0], "secret_key": self.shop[1]},
+            "people": self.people,
+        }
+        try:
+            save_state(self.args.state, self.state)
+        except OSError as error:
+            print(f"# cannot write {self.args.state}: {error}", flush=True)
 
-    async def _send(self, platform: str, args: list[str]) -> str:
-        name, text = _user_and_rest(args, "text")
-        user = self.user(platform, name)
-        await user.send(text)
-        return screen_of(user)
+    async def stop(self) -> None:
+        for emulator in reversed(self.started):
+            await emulator.stop()
 
-    async def _press(self, platform: str, args: list[str]) -> str:
-        name, label = _user_and_rest(args, "button text")
-        user = self.user(platform, name)
-        await user.press(label)
-        return screen_of(user)
-
-    async def _tgpay(self, args: list[str]) -> str:
-        if len(args) != 1:
-            raise ValueError("usage: tgpay <user>")
-        user = self.user("tg", args[0])
-        result = await user.pay()
-        return f"{result}\n{screen_of(user)}"
-
-    async def _screen(self, args: list[str]) -> str:
-        if len(args) != 2 or args[0] not in ("tg", "vk"):
-            raise ValueError("usage: screen tg|vk <user>")
-        return screen_of(self.user(args[0], args[1]))
-
-    async def _payments(self, args: list[str]) -> str:
-        rows = [
-            f"{p.id}  {p.status:<20} {p.amount:>10} RUB  {p.description or ''}"
-            for p in self.yookassa.payments.values()
+    def banner(self) -> str:
+        lines = [
+            settings_text(self.telegram, self.token, self.vk, self.group, self.yookassa, self.shop),
+            f"# A payment link opens {self.yookassa.base_url}/checkout/<id>",
+            f"# VK Callback API confirmation string: {self.group.confirmation}",
+            f"# Kept in {self.args.state} for the next run (--fresh starts anew).",
         ]
-        return "\n".join(rows) or "(no payments)"
-
-    async def _pay(self, args: list[str]) -> str:
-        payment_id = args[0] if args else self._newest_pending()
-        payment = self.yookassa.pay(payment_id)
-        return f"{payment_id}: {payment['status']}"
-
-    async def _decline(self, args: list[str]) -> str:
-        if not args:
-            raise ValueError("usage: decline <payment_id>")
-        payment = self.yookassa.cancel(args[0], "insufficient_funds")
-        return f"{args[0]}: {payment['status']}"
-
-    async def _help(self, args: list[str]) -> str:
-        return HELP
-
-    def _newest_pending(self) -> str:
-        pending = [p.id for p in self.yookassa.payments.values() if p.status == "pending"]
-        if not pending:
-            raise ValueError("no pending payment")
-        return pending[-1]
-
-
-def _split(line: str) -> list[str]:
-    try:
-        return shlex.split(line)
-    except ValueError:
-        return line.split()
-
-
-def _user_and_rest(args: list[str], what: str) -> tuple[str, str]:
-    if len(args) < 2:
-        raise ValueError(f"usage: <command> <user> <{what}>")
-    return args[0], " ".join(args[1:])
+        for platform, title in (("tg", "Telegram"), ("vk", "VK")):
+            if self.people[platform]:
+                known = ", ".join(f"{n}={uid}" for n, uid in self.people[platform].items())
+                lines.append(f"# {title} shoppers: {known}")
+        return "\n".join(lines)
 
 
 def read_stdin(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
@@ -228,34 +264,58 @@ def read_stdin(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]
     loop.call_soon_threadsafe(lines.put_nowait, None)
 
 
-async def serve(args: argparse.Namespace) -> None:
-    telegram, vk, yookassa = TelegramEmulator(), VkEmulator(), YooKassaEmulator()
-    started: list[Any] = []
+def wants_console(args: argparse.Namespace) -> bool:
+    if args.no_console:
+        return False
+    if args.console:
+        return True
     try:
-        for emulator, port in (
-            (telegram, args.tg_port),
-            (vk, args.vk_port),
-            (yookassa, args.yk_port),
-        ):
-            await emulator.start(args.host, port)
-            started.append(emulator)
-        token = telegram.create_bot(username=args.bot_username)
-        group = vk.create_group(name=args.vk_group_name)
-        shop = yookassa.create_shop()
-        if args.yk_notify_url:
-            yookassa.set_notification_url(args.yk_notify_url)
-            yookassa.auto_notify = True
-        print(settings_text(telegram, token, vk, group, yookassa, shop), flush=True)
-        print(f"# A payment link opens {yookassa.base_url}/checkout/<id>", flush=True)
-        if args.no_repl:
-            await asyncio.Event().wait()
-        lines: asyncio.Queue[str | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        threading.Thread(target=read_stdin, args=(loop, lines), daemon=True).start()
-        await Console(telegram, token, vk, group, yookassa).run(lines)
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed stdin
+        return False
+
+
+async def serve(args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    emulators = Emulators(args)
+    try:
+        await emulators.start()
+        print(emulators.banner(), flush=True)
+        if wants_console(args):
+            console = Console(
+                emulators.telegram,
+                emulators.token,
+                emulators.vk,
+                emulators.group,
+                emulators.yookassa,
+                emulators.people,
+                on_new_person=emulators.save,
+            )
+            lines: asyncio.Queue[str | None] = asyncio.Queue()
+            threading.Thread(target=read_stdin, args=(loop, lines), daemon=True).start()
+            session = asyncio.create_task(console.run(lines))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            quit_asked = session.done() and session.result()
+            session.cancel()
+            if not stop.is_set() and not quit_asked and not sys.stdin.isatty():
+                print("# end of the commands; serving until Ctrl-C or SIGTERM", flush=True)
+                await stop.wait()
+        else:
+            print(
+                "# No console (stdin is not a terminal): serving until SIGINT/SIGTERM.", flush=True
+            )
+            await stop.wait()
+        print("# stopping", flush=True)
     finally:
-        for emulator in reversed(started):
-            await emulator.stop()
+        if emulators.started:
+            emulators.save()
+        await emulators.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
