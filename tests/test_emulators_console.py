@@ -125,6 +125,31 @@ def test_serves_without_a_terminal_until_sigterm_and_keeps_its_identity(tmp_path
     assert fresh.setting("YOOKASSA_SECRET_KEY") != settings["YOOKASSA_SECRET_KEY"]
 
 
+def test_a_script_of_commands_and_the_same_people_next_run(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    tg, vk, yk = (str(port) for port in free_ports(3))
+    options = ["--state", str(state), "--tg-port", tg, "--vk-port", vk, "--yk-port", yk]
+    options.append("--console")
+
+    def run(commands: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "tests.emulators", *options],
+            cwd=ROOT,
+            input=commands,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+
+    first = run("screen tg alice\nscreen vk bob\nquit\n")
+    assert "=== alice on Telegram: the bot has not written yet ===" in first
+    second = run("people\nquit\n")
+    assert "# Telegram shoppers: alice=5000001" in second
+    assert "# VK shoppers: bob=700000001" in second
+    assert "Telegram  alice        user id 5000001" in second
+
+
 def test_help_explains_the_commands() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "tests.emulators", "--help"],
