@@ -403,3 +403,7 @@ async def test_people_keep_their_ids(console: Console) -> None:
     assert console.shopper("tg", "alice").person.id == 5_000_042
     assert console.shopper("tg", "carol").person.id == 5_000_043
     assert "carol" in await console.execute(["people"])
+    console.ids["tg"]["dave"] = 5_000_100  # remembered from the last run
+    console.register_known()  # so the bot can write to him before he writes again
+    await bot_api(console, "sendMessage", chat_id=5_000_100, text="Ваш заказ оплачен")
+    assert "Ваш заказ оплачен" in await console.execute(["screen", "tg", "dave"])

@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         epilog=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="where to listen (127.0.0.1)")
     parser.add_argument(
         "--port",
         type=int,
@@ -60,8 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fresh", action="store_true", help="new token, ids and shoppers (the state is rewritten)"
     )
-    parser.add_argument("--bot-username", default="demo_shop_bot")
-    parser.add_argument("--vk-group-name", default="Демо-магазин")
+    parser.add_argument(
+        "--bot-username", help="the Telegram bot's username (default: kept, or demo_shop_bot)"
+    )
+    parser.add_argument(
+        "--vk-group-name", help="the VK community's name (default: kept, or Демо-магазин)"
+    )
     parser.add_argument(
         "--yk-notify-url",
         help="where YooKassa notifications go on every status change (the bot's webhook)",
@@ -167,6 +171,7 @@ class Emulators:
             YooKassaEmulator(),
         )
         self.started: list[Any] = []
+        self.ready = False  # started, with its identities
 
     async def start(self) -> None:
         ports = resolve_ports(self.args, self.state)
@@ -187,13 +192,13 @@ class Emulators:
         saved_vk = self.state.get("vk") or {}
         saved_yk = self.state.get("yookassa") or {}
         self.token = self.telegram.create_bot(
-            username=saved_tg.get("bot_username", self.args.bot_username),
+            username=self.args.bot_username or saved_tg.get("bot_username", "demo_shop_bot"),
             token=saved_tg.get("token"),
         )
         bot = self.telegram.bot(self.token)
         bot._update_ids = itertools.count(next_update_id(saved_tg.get("next_update_id")))
         self.group = self.vk.create_group(
-            name=saved_vk.get("group_name", self.args.vk_group_name),
+            name=self.args.vk_group_name or saved_vk.get("group_name", "Демо-магазин"),
             group_id=saved_vk.get("group_id"),
         )
         if saved_vk.get("token"):
@@ -212,6 +217,7 @@ class Emulators:
             "vk": dict(people.get("vk") or {}),
         }
         self.ports = ports
+        self.ready = True
         self.save()
 
     def save(self) -> None:
@@ -285,16 +291,17 @@ async def serve(args: argparse.Namespace) -> None:
     try:
         await emulators.start()
         print(emulators.banner(), flush=True)
+        console = Console(
+            emulators.telegram,
+            emulators.token,
+            emulators.vk,
+            emulators.group,
+            emulators.yookassa,
+            emulators.people,
+            on_new_person=emulators.save,
+        )
+        console.register_known()  # their chats exist, so the bot can write to them at once
         if wants_console(args):
-            console = Console(
-                emulators.telegram,
-                emulators.token,
-                emulators.vk,
-                emulators.group,
-                emulators.yookassa,
-                emulators.people,
-                on_new_person=emulators.save,
-            )
             lines: asyncio.Queue[str | None] = asyncio.Queue()
             threading.Thread(target=read_stdin, args=(loop, lines), daemon=True).start()
             session = asyncio.create_task(console.run(lines))
@@ -307,13 +314,12 @@ async def serve(args: argparse.Namespace) -> None:
                 print("# end of the commands; serving until Ctrl-C or SIGTERM", flush=True)
                 await stop.wait()
         else:
-            print(
-                "# No console (stdin is not a terminal): serving until SIGINT/SIGTERM.", flush=True
-            )
+            why = "--no-console" if args.no_console else "stdin is not a terminal"
+            print(f"# No console ({why}): serving until SIGINT/SIGTERM.", flush=True)
             await stop.wait()
         print("# stopping", flush=True)
     finally:
-        if emulators.started:
+        if emulators.ready:
             emulators.save()
         await emulators.stop()
 

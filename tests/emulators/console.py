@@ -364,6 +364,12 @@ class Console:
                 self.on_new_person()
         return self.shoppers[key]
 
+    def register_known(self) -> None:
+        """Every remembered shopper's chat, as it was before the restart (without messages)."""
+        for platform in PLATFORMS:
+            for name in list(self.ids.get(platform, {})):
+                self.shopper(platform, name)
+
     def look(self, shopper: Shopper, *, again: bool = True) -> str:
         return format_screen(shopper.look(again=again))
 
