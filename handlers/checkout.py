@@ -33,7 +33,8 @@ from shop.reservations import HeldOrder, HoldLimitReached, HoldLimits, cancel_un
 router = Router()
 
 HELD_SHOWN = 3
-"""Held orders offered on a refusal (each a row of two buttons; VK allows ten a screen)."""
+"""Held orders offered on a refusal, each a row of two buttons (fewer where the channel shows
+fewer buttons a screen)."""
 DRAFT = "co"
 """Where the draft is kept in the conversation state's data."""
 
@@ -453,7 +454,8 @@ def _hold_refusal(ctx: Ctx, refused: HoldLimitReached) -> Reply:
         text = ctx.t("checkout.hold_units", limit=refused.limit, lines=lines)
     if any(order.cash_on_delivery for order in refused.held):
         text = f"{text}\n\n{ctx.t('checkout.hold_cash')}"
-    rows = [_held_row(ctx, order) for order in refused.held[-HELD_SHOWN:]]
+    room = max(1, (ctx.caps.buttons_per_screen - 2) // 2)  # the last row has two buttons
+    rows = [_held_row(ctx, order) for order in refused.held[-min(HELD_SHOWN, room):]]
     return ctx.screen(text, *rows, [ctx.button("btn.cart", "cart"), ctx.button("btn.menu", "m")])
 
 

@@ -72,7 +72,7 @@ async def _delivery_method(session: AsyncSession, method_id: int) -> tuple[int, 
     ).first()
     if row is None:
         raise ShopError("not_available")
-    return row.tuple()
+    return row[0], row[1], row[2], row[3]
 
 
 async def place_order(
