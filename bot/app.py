@@ -179,7 +179,8 @@ async def start(settings: Settings) -> Runtime:
                 log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine), InboxWorker(sessions))
-    budget.use(settings.redis_url)  # one send budget: shared through Redis, else this process's
+    # One send budget: shared through Redis, else this process's.
+    budget.use(settings.redis_url, telegram_per_second=settings.telegram_send_rate)
     background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
     options = Options(
         reservation_minutes=settings.reservation_minutes,

@@ -171,10 +171,18 @@ class Unlimited:
 _current: SendBudget = Unlimited()
 
 
-def use(redis_url: str) -> SendBudget:
-    """Make this process send within the Redis-shared budget, or its own when no URL."""
-    global _current
+_telegram_bot: Rate | None = TELEGRAM_BOT
+
+
+def use(redis_url: str, *, telegram_per_second: float = 25.0) -> SendBudget:
+    """Make this process send within the Redis-shared budget, or its own when no URL;
+    ``telegram_per_second`` is the bot-wide Telegram rate (0: none, e.g. a local Bot API
+    server without Telegram's limits, or a benchmark of the bot's own throughput)."""
+    global _current, _telegram_bot
     _current = RedisBudget(redis_url) if redis_url else LocalBudget()
+    _telegram_bot = (
+        Rate(1 / telegram_per_second, TELEGRAM_BOT.burst) if telegram_per_second > 0 else None
+    )
     return _current
 
 
@@ -196,7 +204,7 @@ def telegram_buckets(
     as a group); without ``wait_for_chat`` the send fills the chat's bucket but does not
     wait for it. Braces keep a bot's keys in one Redis Cluster slot."""
     scope = f"{{telegram:{bot_id}}}"
-    buckets = [(scope, TELEGRAM_BOT)]
+    buckets: list[Bucket] = [] if _telegram_bot is None else [(scope, _telegram_bot)]
     if chat_id is not None:
         private = isinstance(chat_id, int) and chat_id > 0
         rate = TELEGRAM_PRIVATE_CHAT if private else TELEGRAM_GROUP

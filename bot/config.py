@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     telegram_api_server: str = "https://api.telegram.org"
     telegram_webhook_secret: str = ""
     telegram_payments_provider_token: str = ""
+    telegram_send_rate: float = Field(default=25.0, ge=0)
     vk_group_token: str = ""
     vk_group_id: int | None = None
     vk_api_url: str = "https://api.vk.ru/method"
