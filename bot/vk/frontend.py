@@ -32,8 +32,10 @@ from bot.vk.sender import send_outbox_screen
 from handlers.conversation import Conversation
 from handlers.events import Capabilities
 from handlers.screens import Reply, Screen
+from handlers.texts import t
 from shop import inbox
 from shop.accounts import Channel
+from shop.customers import pick_language
 from shop.inbox import Entry
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,7 @@ class VkFrontend:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
-        worker.register(self.channel.value, self.handle_entry)
+        worker.register(self.channel.value, self.handle_entry, on_parked=self.apologise)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -104,6 +106,15 @@ class VkFrontend:
 
     async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
         await send_outbox_screen(self.renderer, external_id, screen, key=key)
+
+    async def apologise(self, entry: Entry) -> None:
+        """An event that could not be handled after several tries: say so to its sender
+        (once: the key makes VK drop a repeat)."""
+        update = parse_update(entry.payload, self.group_id)
+        if update is not None:
+            language = pick_language(update.event.language_code)
+            apology = Screen(t(language, "error.generic"))
+            await self.send(update.peer_id, apology, key=f"parked:{entry.id}")
 
     @property
     def position_key(self) -> str:

@@ -99,6 +99,7 @@ async def running_shop(
     await web.TCPSite(runner, "127.0.0.1", port).start()
     delivery = OutboxDelivery(sessions, {Channel.VK: frontend}, pacer=Pacer(chat_gap=0.0))
     delivering = asyncio.create_task(delivery.run_forever(idle=0.05))
+    sweeping = asyncio.create_task(worker.run_sweeper(every=0.2))
     await frontend.start()
     try:
         if callback_secret is None:
@@ -110,7 +111,8 @@ async def running_shop(
         await frontend.stop()
         await worker.close()
         delivering.cancel()
-        await asyncio.gather(delivering, return_exceptions=True)
+        sweeping.cancel()
+        await asyncio.gather(delivering, sweeping, return_exceptions=True)
         await runner.cleanup()
         await engine.dispose()
     assert emu.warnings == []
