@@ -129,8 +129,12 @@ class InboxWorker:
             entry, retried = first, False
             while not self._closed:
                 if entry is None:
-                    async with self.sessions() as session:
-                        found = await inbox.next_in_lane(session, lane)
+                    try:
+                        async with self.sessions() as session:
+                            found = await inbox.next_in_lane(session, lane)
+                    except Exception as error:  # the database is away: the sweeper comes back
+                        log.warning("inbox lane %s waits: %r", lane, error)
+                        return
                     if found is None or found[1] > utcnow():
                         return  # nothing left, or the oldest waits for its retry time
                     entry = found[0]
