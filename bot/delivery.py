@@ -20,7 +20,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics, patience
+from bot import logs, metrics, patience
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
 from handlers.screens import Screen, screen_to_payload
@@ -89,7 +89,9 @@ class OutboxDelivery:
             customers = [m.customer_id for m in messages if m.customer_id is not None]
             accounts = await reachable_accounts(session, customers) if customers else {}
         for message in messages:
-            await self._record(message, await self._deliver(message, accounts))
+            order = (message.payload or {}).get("order_id")
+            with logs.naming(customer=message.customer_id, order=order):
+                await self._record(message, await self._deliver(message, accounts))
         return len(messages)
 
     async def run_forever(self, idle: float = 1.0) -> None:

@@ -147,7 +147,14 @@ def setup_logging(level: str = "INFO", form: str = "text", secrets: Iterable[str
 @contextlib.contextmanager
 def handling(update_id: str, customer: str, source: str) -> Iterator[None]:
     """Name this update (and its sender) in every line logged inside."""
-    token = _context.set({"update_id": update_id, "customer": customer, "source": source})
+    with naming(update_id=update_id, customer=customer, source=source):
+        yield
+
+
+@contextlib.contextmanager
+def naming(**values: object) -> Iterator[None]:
+    """Name these (an update, a customer, an order...) in every line logged inside."""
+    token = _context.set({key: value for key, value in values.items() if value is not None})
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ import logging
 from aiogram.types import Message, PreCheckoutQuery
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import logs
 from handlers.texts import error_text
 from shop.accounts import AccountRef, Channel
 from shop.billing import check_pre_checkout, order_id_from_payload, record_telegram_payment
@@ -22,6 +23,7 @@ async def pre_checkout_handler(
 ) -> None:
     """Re-check the order (still reserved, same total, roubles) and answer at once."""
     order_id = order_id_from_payload(query.invoice_payload)
+    logs.bind(order=order_id)
     language = pick_language(query.from_user.language_code)
     code: str | None = "not_available"
     async with sessions() as session:
@@ -45,6 +47,7 @@ async def successful_payment_handler(
     if payment is None or message.from_user is None:
         return
     order_id = order_id_from_payload(payment.invoice_payload)
+    logs.bind(order=order_id)
     async with sessions() as session:
         customer = await find_customer(session, AccountRef(Channel.TELEGRAM, message.from_user.id))
     if order_id is None or customer is None:
