@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -99,7 +98,8 @@ def test_serves_without_a_terminal_until_sigterm_and_keeps_its_identity(tmp_path
     ports = ["--tg-port", str(tg), "--vk-port", str(vk), "--yk-port", str(yk)]
     first = Running("--state", str(state), *ports)
     try:
-        time.sleep(0.3)  # stdin is at its end already: it must not take that for "quit"
+        # stdin is at its end already: it must not take that for "quit", but say it serves on
+        assert any(line.startswith("# No console") for line in first.lines), first.lines
         assert first.process.poll() is None
         me = get_me(first)
         assert me["ok"] and me["result"]["username"] == "demo_shop_bot"

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import signal
-import subprocess
-import sys
 
 import aiohttp
 import pytest
@@ -19,7 +16,7 @@ import pytest
 import bot.telegram.frontend
 from bot.logs import RedactingFilter, add_secrets, handling, redact
 from tests.e2e.conftest import eventually, shop, shop_settings, telegram
-from tests.test_startup_errors import Emulators, bot_env, wait_healthy
+from tests.test_startup_errors import Emulators, bot_env, serving_bot, wait_healthy
 
 __all__ = ["shop", "shop_settings", "telegram"]  # fixtures, used by name
 
@@ -202,16 +199,7 @@ def test_logs_of_a_session_never_show_a_secret(tmp_path, emulators):
             LOG_FORMAT="json",
         ),
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/healthz", process)
+    with serving_bot(tmp_path, env) as bot:
         telegram = emulators.telegram
         emulators.call(telegram.drop_next, "getUpdates")  # a network fault names the URL
         alice = emulators.call(telegram.user, emulators.token, first_name="Alice")
@@ -220,15 +208,11 @@ def test_logs_of_a_session_never_show_a_secret(tmp_path, emulators):
         emulators.run(alice.send("кружки"))
         vk_user = emulators.call(emulators.vk.user, emulators.group, first_name="Вера")
         emulators.run(vk_user.send("Начать"))
-        health = json.loads(wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/healthz", process))
+        health = json.loads(wait_healthy(bot.url, bot.process))
         assert health["vk"]["status"] == "ok" and health["vk"]["mode"] == "polling"
         assert health["telegram"]["status"] == "ok" and health["telegram"]["last_ok"]
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, output
+    output = bot.output
+    assert bot.process.returncode == 0, output
     secrets = [
         emulators.token,
         emulators.token.split(":")[1],

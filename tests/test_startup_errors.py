@@ -7,6 +7,7 @@ stand in for Telegram, VK and YooKassa, served from a thread of the test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -263,25 +265,45 @@ def test_telegram_faults_at_boot_are_retried(tmp_path, emulators):
     emulators.call(emulators.telegram.fail_next, "getMe", 502, html=True, times=2)
     emulators.call(emulators.telegram.drop_next, "setMyCommands")
     env = bot_env(tmp_path, **emulators.settings(VK_GROUP_TOKEN="", YOOKASSA_SHOP_ID=""))
+    with serving_bot(tmp_path, env) as bot:
+        pass
+    assert '"telegram": {"status": "ok"' in bot.body
+    assert bot.process.returncode == 0
+    assert "Telegram not reachable yet" in bot.output
+    assert "Traceback" not in bot.output
+
+
+@dataclass
+class Served:
+    """A `python -m bot` that answered /healthz: its process, that first answer, and once it
+    stopped on SIGTERM, everything it printed."""
+
+    process: subprocess.Popen[str]
+    url: str
+    body: str = ""
+    output: str = ""
+
+
+@contextlib.contextmanager
+def serving_bot(cwd: Path, env: dict[str, str]) -> Iterator[Served]:
+    """Start the bot, wait for a healthy /healthz, and stop it with SIGTERM afterwards."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    served = Served(process, f"http://127.0.0.1:{env['HTTP_PORT']}/healthz")
     try:
-        body = wait_healthy(f"http://127.0.0.1:{env['HTTP_PORT']}/healthz", process)
+        served.body = wait_healthy(served.url, process)
+        yield served
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
+        served.output, _ = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    assert '"telegram": {"status": "ok"' in body
-    assert process.returncode == 0
-    assert "Telegram not reachable yet" in output
-    assert "Traceback" not in output
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str]) -> str:

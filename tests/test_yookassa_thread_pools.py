@@ -11,6 +11,7 @@ import pytest
 
 from payments.yookassa import YooKassaGateway
 from shop.billing import PaymentRequest, Receipt, ReceiptLine
+from tests.e2e.conftest import eventually
 from tests.emulators.yookassa import YooKassaEmulator
 
 REQUEST = PaymentRequest(
@@ -43,7 +44,7 @@ async def test_stuck_lookups_do_not_hold_back_a_checkout(emu):
     loop = asyncio.get_running_loop()
     default_pool_busy = [loop.run_in_executor(None, unstuck.wait, 10) for _ in range(40)]
     lookups = [asyncio.create_task(gateway.get_payment(f"forged-{i}")) for i in range(40)]
-    await asyncio.sleep(0.1)
+    await eventually(lambda: len(threads) == 2)  # every lookup thread is stuck now
     try:
         made = await asyncio.wait_for(gateway.create_payment(REQUEST), 5)
     finally:

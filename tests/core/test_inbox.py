@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shop import inbox
 from shop.accounts import AccountRef, Channel
 from shop.customers import get_or_create_customer
 from shop.inbox import Arrival
 from shop.models import InboxEvent, InboxStatus
+from tests.e2e.conftest import eventually
 
 
 def arrival(event_id: str, lane: str = "telegram:1", source: str = "telegram") -> Arrival:
@@ -70,12 +71,13 @@ async def test_a_lane_is_taken_in_order_and_other_lanes_do_not_wait(sessions):
 async def test_concurrent_takes_of_one_event_let_one_through(sessions):
     [entry] = await stored(sessions, arrival("5"))
     copies = [inbox.Entry(entry.id, entry.source, entry.lane, entry.payload) for _ in range(5)]
+    all_in = asyncio.Barrier(len(copies))
 
     async def try_take(copy: inbox.Entry) -> bool:
-        async with sessions() as session, session.begin():
-            taken = await inbox.take(session, copy)
-            await asyncio.sleep(0.05)  # hold the row while the others try
-            return taken
+        async with sessions() as session:
+            await all_in.wait()  # every transaction takes at the same moment
+            async with session.begin():
+                return await inbox.take(session, copy)
 
     assert sorted(await asyncio.gather(*(try_take(c) for c in copies))) == [False] * 4 + [True]
 
@@ -114,22 +116,41 @@ async def test_a_poll_position_is_saved_and_moved(sessions):
         assert await inbox.load_position(session, "vk:1") == "12"
 
 
+async def _someone_waits_for_a_lock(sessions) -> None:
+    """PostgreSQL: until another transaction waits for a row lock. SQLite has one writer at
+    a time anyway (BEGIN IMMEDIATE), and nothing to observe a waiter by."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+
+    async def blocked() -> bool:
+        async with sessions() as session:  # a new transaction: a fresh look at the activity
+            if session.get_bind().dialect.name != "postgresql":
+                return True
+            return bool(await session.scalar(waiting))
+
+    await eventually(blocked)
+
+
 async def test_one_customer_is_held_by_one_transaction_at_a_time(sessions):
     account = AccountRef(Channel.TELEGRAM, 31)
     async with sessions() as session, session.begin():
         await get_or_create_customer(session, account)
     order: list[str] = []
-    first_holds = asyncio.Event()
+    first_holds, second_tries = asyncio.Event(), asyncio.Event()
 
     async def first() -> None:
         async with sessions() as session, session.begin():
             await get_or_create_customer(session, account)
             first_holds.set()
-            await asyncio.sleep(0.3)
+            await second_tries.wait()
+            await _someone_waits_for_a_lock(sessions)
             order.append("first done")
 
     async def second() -> None:
         await first_holds.wait()
+        second_tries.set()
         async with sessions() as session, session.begin():
             await get_or_create_customer(session, account)
             order.append("second in")

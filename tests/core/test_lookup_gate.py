@@ -25,6 +25,7 @@ from tests.core.payment_helpers import (
     pay_at_gateway,
     place_test_order,
 )
+from tests.e2e.conftest import eventually
 
 
 class Clock:
@@ -146,7 +147,7 @@ async def test_a_genuine_notification_is_not_held_behind_a_flood_of_unknown_ids(
         asyncio.create_task(sync_notified(gate, gateway, "payment", f"forged-{i}"))
         for i in range(40)
     ]
-    await asyncio.sleep(0.05)
+    await eventually(lambda: any(pid.startswith("forged") for pid in gateway.looked_up))
     verdict = await asyncio.wait_for(sync_notified(gate, gateway, "payment", genuine), 5)
 
     assert verdict == Verdict.KNOWN
