@@ -28,6 +28,7 @@ from handlers.conversation import Conversation
 from shop.billing import PaymentGateway
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
+from shop.roles import Roster
 
 log = logging.getLogger("bot")
 
@@ -188,6 +189,8 @@ async def start(settings: Settings) -> Runtime:
         vat_code=settings.yookassa_vat_code,
         max_unpaid_orders=settings.max_unpaid_orders,
         max_units_per_sku=settings.max_units_per_sku,
+        roster=Roster(owners=frozenset(settings.owners), staff=frozenset(settings.staff)),
+        moderator_chat=settings.moderator_chat,
     )
     conversation = Conversation(sessions, options)
     readers = create_session_factory(engine, read_only=True)

@@ -11,9 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.events import Capabilities, Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import t
+from shop import roles
+from shop.accounts import AccountRef
 from shop.billing import PaymentGateway
 from shop.conversation import State
 from shop.customers import Shopper
+from shop.models import Role
+from shop.roles import Roster
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,10 @@ class Options:
     """Orders one shopper may hold stock with unpaid at once (MAX_UNPAID_ORDERS)."""
     max_units_per_sku: int = 10
     """Units of one variant one shopper may hold in unpaid orders (MAX_UNITS_PER_SKU)."""
+    roster: Roster = field(default_factory=Roster)
+    """Owners and staff named in the settings (OWNERS, STAFF); the staff table adds more."""
+    moderator_chat: AccountRef | None = None
+    """The staff group (MODERATOR_CHAT); None: staff are told in their private chats."""
 
     def can_pay_online(self, caps: Capabilities) -> bool:
         return caps.native_invoice or self.gateway is not None
@@ -65,6 +73,25 @@ class Ctx:
     def t(self, key: str, **params: object) -> str:
         return t(self.lang, key, **params)
 
+    @property
+    def in_moderator_chat(self) -> bool:
+        """Whether this was written in the staff group (MODERATOR_CHAT)."""
+        place, chat = self.event.place, self.options.moderator_chat
+        return (
+            place is not None
+            and chat is not None
+            and chat == AccountRef(self.event.account.channel, place.chat_id)
+        )
+
+    async def require(self, needed: Role, action: str) -> Role:
+        """This person's role if it allows ``action`` (checked on the server), else refused."""
+        return await roles.require(
+            self.session, self.event.account, self.options.roster, needed, action
+        )
+
+    async def role(self) -> Role:
+        return await roles.role_of(self.session, self.event.account, self.options.roster)
+
     def button(self, key: str, action: str, **params: object) -> Button:
         return Button(self.t(key, **params), action=action)
 
@@ -76,14 +103,25 @@ class Ctx:
 
 
 Handler = Callable[..., Awaitable[Reply]]
+Hook = Callable[[Ctx], Awaitable[Reply | None]]
+"""Looks at an event and answers it, or returns None to let the next hook have it."""
 
 
 class Router:
-    """Maps action strings (by full-match pattern) and commands to handler functions."""
+    """Maps action strings (by full-match pattern) and commands to handler functions.
+
+    Besides those: ``step`` handlers get everything a person types or sends while their
+    conversation state is at a step with that prefix (a dialog); ``free`` hooks see text
+    and media outside any step, in order, before the catalog search; ``group`` hooks see
+    every message written in a group chat (the moderator chat), where nothing else answers.
+    """
 
     def __init__(self) -> None:
         self.actions: list[tuple[re.Pattern[str], Handler]] = []
         self.commands: dict[str, Handler] = {}
+        self.steps: dict[str, Handler] = {}
+        self.free: list[Hook] = []
+        self.group: list[Hook] = []
 
     def action(self, pattern: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -100,9 +138,34 @@ class Router:
 
         return register
 
+    def step(self, prefix: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.steps[prefix] = handler
+            return handler
+
+        return register
+
+    def free_input(self, hook: Hook) -> Hook:
+        self.free.append(hook)
+        return hook
+
+    def in_group(self, hook: Hook) -> Hook:
+        self.group.append(hook)
+        return hook
+
     def include(self, other: Router) -> None:
         self.actions.extend(other.actions)
         self.commands.update(other.commands)
+        self.steps.update(other.steps)
+        self.free.extend(other.free)
+        self.group.extend(other.group)
+
+    def find_step(self, step: str | None) -> Handler | None:
+        """The dialog handler for a conversation step, by the longest matching prefix."""
+        if not step:
+            return None
+        matches = [prefix for prefix in self.steps if step.startswith(prefix)]
+        return self.steps[max(matches, key=len)] if matches else None
 
     def find_action(self, action: str) -> tuple[Handler, tuple[str, ...]] | None:
         for pattern, handler in self.actions:

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import cart, catalog, checkout, menu, orders, payment
-from handlers.context import Ctx, Options, Router
+from handlers.context import Ctx, Hook, Options, Router
 from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
@@ -116,8 +116,17 @@ class Conversation:
                 raise ShopError("not_available")
             handler, args = found
             return await handler(ctx, *args)
+        if event.place is not None:
+            return await self._first_answer(self.router.group, ctx) or Reply()
         if event.kind is EventKind.COMMAND:
             return await self._command(ctx)
+        dialog = self.router.find_step(ctx.state.step)
+        if dialog is not None:
+            return await dialog(ctx)
+        if event.kind in (EventKind.TEXT, EventKind.MEDIA):
+            answer = await self._first_answer(self.router.free, ctx)
+            if answer is not None:
+                return answer
         in_checkout = (ctx.state.step or "").startswith("co:")
         if event.kind is EventKind.CONTACT:
             if ctx.state.step == "co:phone":
@@ -136,6 +145,14 @@ class Conversation:
                 [ctx.button("btn.catalog", "c"), ctx.button("btn.menu", "m")],
             )
         return await catalog.search(ctx, text)
+
+    @staticmethod
+    async def _first_answer(hooks: list[Hook], ctx: Ctx) -> Reply | None:
+        for hook in hooks:
+            answer = await hook(ctx)
+            if answer is not None:
+                return answer
+        return None
 
     async def _command(self, ctx: Ctx) -> Reply:
         event = ctx.event

@@ -61,6 +61,38 @@ class Capabilities:
     return_url: str = ""
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or file a person sent, by the front-end's own reference to it.
+
+    ``ref`` means something only to the channel it came from (a Telegram file_id, a VK
+    attachment URL); handlers keep it and hand it back to a front-end to copy or fetch.
+    """
+
+    kind: str  # "photo" | "document"
+    ref: str
+    name: str = ""
+    size: int = 0
+    mime: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a message in a group chat was written (None on an Event means a private chat).
+
+    Ids are the channel's own: the group, the message, its forum topic and the message it
+    replies to (0 where there is none). The moderator chat is the one group the shop serves.
+    """
+
+    chat_id: int
+    message_id: int = 0
+    thread_id: int = 0
+    reply_to: int = 0
+    service: str = ""
+    """A service message's kind (e.g. "topic_closed", "migrate_to_chat_id"); "" otherwise."""
+    migrate_to: int = 0
+
+
 class EventKind(StrEnum):
     COMMAND = "command"  # /start payload -> command="start", text="payload"
     TEXT = "text"
@@ -84,6 +116,12 @@ class Event:
     username: str | None = None
     language_code: str | None = None
     caps: Capabilities = Capabilities()
+    media: tuple[Attachment, ...] = ()
+    """Photos and files sent with a MEDIA event (its caption, if any, is ``text``)."""
+    place: Place | None = None
+    """The group chat it was written in; None for a private chat with the shop."""
+    message_id: int = 0
+    """The person's message id in their chat (0 for a button press)."""
 
     def __post_init__(self) -> None:
         # Cleaned once here, so no adapter can let a NUL reach the database.

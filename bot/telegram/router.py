@@ -26,7 +26,7 @@ def blocked(error: BaseException) -> bool:
     return isinstance(error, TelegramForbiddenError)
 
 
-async def private_message_handler(
+async def message_handler(
     message: Message,
     event_update: Update,
     answering: Answering,
@@ -80,6 +80,8 @@ def make_router() -> Router:
     router = Router(name="storefront")
     router.pre_checkout_query.register(pre_checkout_handler)
     router.message.register(successful_payment_handler, F.successful_payment)
-    router.message.register(private_message_handler, F.chat.type == "private")
+    router.message.register(message_handler, F.chat.type == "private")
+    # Group messages reach the conversation with their Place; it answers the moderator chat only.
+    router.message.register(message_handler, F.chat.type.in_({"group", "supergroup"}))
     router.callback_query.register(button_press_handler)
     return router

@@ -19,6 +19,7 @@ from shop.models.payments import (
     Refund,
     RefundStatus,
 )
+from shop.models.staff import AuditEntry, Role, StaffMember
 from shop.models.system import (
     ConversationState,
     InboxEvent,
@@ -29,6 +30,7 @@ from shop.models.system import (
 )
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "CartLine",
     "Category",
@@ -53,5 +55,7 @@ __all__ = [
     "ProductPhoto",
     "Refund",
     "RefundStatus",
+    "Role",
+    "StaffMember",
     "Variant",
 ]

@@ -33,6 +33,8 @@ class Category(Base):
         ForeignKey("categories.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(String(100))
+    title_en: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    """The English title; empty means English-speaking shoppers see the Russian one."""
     position: Mapped[int] = mapped_column(Integer, default=0)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -49,6 +51,9 @@ class Product(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """English texts; empty means English-speaking shoppers see the Russian ones."""
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,9 @@
 """Every word the shop says, per language: Russian first, English second.
 
 `t(lang, key, **params)` looks a text up and fills it; a missing English text falls back to
-Russian, so a new text never shows up as a bare key.
+Russian, so a new text never shows up as a bare key. The shopper's words are here; each staff
+or owner feature keeps its words in a module of this package (desk, support, admin, linking),
+merged below, so a feature's texts sit together.
 """
 
 from __future__ import annotations
@@ -175,6 +177,7 @@ RU: dict[str, str] = {
     "error.cart_empty": "Корзина пуста.",
     "error.address_required": "Для этого способа доставки нужен адрес.",
     "error.cart_not_ready": "В корзине есть позиции, которые нельзя заказать. Исправьте их.",
+    "error.not_allowed": "Это доступно только сотрудникам магазина.",
     "error.generic": "Что-то пошло не так. Попробуйте ещё раз.",
     "error.not_awaiting_payment": "Этот заказ уже не ждёт оплаты.",
     "error.reservation_expired": "Резерв по этому заказу истёк — оформите заказ заново.",
@@ -353,6 +356,7 @@ EN: dict[str, str] = {
     "error.cart_empty": "Your cart is empty.",
     "error.address_required": "This delivery method needs an address.",
     "error.cart_not_ready": "Some lines in the cart cannot be ordered. Please fix them.",
+    "error.not_allowed": "Only the shop's staff may do this.",
     "error.generic": "Something went wrong. Please try again.",
     "error.not_awaiting_payment": "This order is no longer waiting for payment.",
     "error.reservation_expired": "The reservation of this order ran out: please order again.",
@@ -370,6 +374,21 @@ EN: dict[str, str] = {
     "open the menu.",
     "forget.done": "We erased your name, phone and address. Your orders stay in the history.",
 }
+
+
+def _merge_parts() -> None:
+    """Add each feature's texts; a key defined twice is a mistake caught at import."""
+    from handlers.texts import admin, desk, linking, support
+
+    for part in (admin, desk, linking, support):
+        for base, extra in ((RU, part.RU), (EN, part.EN)):
+            clash = base.keys() & extra.keys()
+            if clash:
+                raise RuntimeError(f"texts defined twice: {sorted(clash)}")
+            base.update(extra)
+
+
+_merge_parts()
 
 CATALOGS = {"ru": RU, "en": EN}
 
