@@ -1,0 +1,184 @@
+"""The owner's quick catalog edits by SKU: price, stock, hidden; and finding SKUs.
+
+Each edit is one conditional statement (never read-then-write for stock) and one audit row
+in the caller's transaction. Orders keep their own price snapshot, so a price change never
+alters an order already placed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop import audit
+from shop.accounts import AccountRef
+from shop.errors import ShopError
+from shop.models import Category, Product, Variant
+from shop.search import matching_product_ids
+
+MAX_PRICE = 100_000_000_00
+"""A hundred million roubles, in kopecks: anything above is a typo."""
+MAX_STOCK = 1_000_000
+FIND_LIMIT = 15
+_PRICE = re.compile(r"(\d{1,9})(?:[.,](\d{1,2}))?")
+_STOCK = re.compile(r"([+=-])?\s*(\d{1,7})")
+
+
+def parse_price(text: str) -> int | None:
+    """Roubles as typed (``1990``, ``1 990``, ``1990.50``, ``1990,5``) in kopecks, or None."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "").removesuffix("₽")
+    match = _PRICE.fullmatch(cleaned)
+    if match is None:
+        return None
+    roubles, kopecks = match.groups()
+    value = int(roubles) * 100 + int((kopecks or "0").ljust(2, "0"))
+    return value if 0 < value <= MAX_PRICE else None
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """``+5`` / ``-2`` move the stock by that much; ``=10`` (or ``10``) sets it."""
+
+    amount: int
+    relative: bool
+
+
+def parse_stock(text: str) -> StockChange | None:
+    match = _STOCK.fullmatch(text.strip())
+    if match is None:
+        return None
+    sign, digits = match.groups()
+    amount = int(digits)
+    if sign in ("+", "-"):
+        return StockChange(-amount if sign == "-" else amount, relative=True)
+    return StockChange(amount, relative=False) if amount <= MAX_STOCK else None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A SKU as the owner's search lists it."""
+
+    product_id: int
+    title: str
+    sku: str
+    label: str
+    price: int
+    stock: int
+    hidden: bool
+
+
+async def _variant(session: AsyncSession, sku: str) -> Variant:
+    variant = await session.scalar(select(Variant).where(Variant.sku == sku.strip()))
+    if variant is None:
+        raise ShopError("admin_no_sku", sku=sku.strip()[:64])
+    return variant
+
+
+async def set_price(session: AsyncSession, actor: AccountRef, sku: str, price: int) -> int:
+    """Give the SKU a new price; returns the old one."""
+    variant = await _variant(session, sku)
+    before = variant.price
+    variant.price = price
+    await session.flush()
+    await audit.record(
+        session, actor, "price", f"variant:{variant.sku}", {"price": before}, {"price": price}
+    )
+    return before
+
+
+async def change_stock(
+    session: AsyncSession, actor: AccountRef, sku: str, change: StockChange
+) -> tuple[int, int]:
+    """Move or set the SKU's stock in one conditional UPDATE; (before, after).
+
+    A move below zero is refused (``admin_stock_negative``); a concurrent sale in between
+    is counted, never overwritten, for a relative move.
+    """
+    variant = await _variant(session, sku)
+    if change.relative:
+        new_value = Variant.stock + change.amount
+        guard = [Variant.stock + change.amount >= 0, Variant.stock + change.amount <= MAX_STOCK]
+    else:
+        new_value = change.amount  # type: ignore[assignment]
+        guard = []
+    row = (
+        await session.execute(
+            update(Variant)
+            .where(Variant.id == variant.id, *guard)
+            .values(stock=new_value)
+            .returning(Variant.stock)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    await session.refresh(variant, ["stock"])
+    if row is None:
+        raise ShopError("admin_stock_negative", sku=variant.sku, stock=variant.stock)
+    after = row[0]
+    before = after - change.amount if change.relative else None
+    await audit.record(
+        session,
+        actor,
+        "stock",
+        f"variant:{variant.sku}",
+        {"stock": before} if before is not None else None,
+        {"stock": after, "change": f"{change.amount:+d}" if change.relative else "="},
+    )
+    return (before if before is not None else -1), after
+
+
+async def set_hidden(session: AsyncSession, actor: AccountRef, sku: str, hidden: bool) -> bool:
+    """Hide or show one SKU (a product whose every SKU is hidden disappears); False when it
+    already was so."""
+    variant = await _variant(session, sku)
+    if variant.hidden == hidden:
+        return False
+    variant.hidden = hidden
+    product = await session.get(Product, variant.product_id)
+    if product is not None and not hidden and product.hidden:
+        product.hidden = False  # showing a SKU of a hidden product shows the product
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "hide" if hidden else "show",
+        f"variant:{variant.sku}",
+        {"hidden": not hidden},
+        {"hidden": hidden},
+    )
+    return True
+
+
+async def find(session: AsyncSession, text: str, limit: int = FIND_LIMIT) -> list[Found]:
+    """SKUs whose SKU contains ``text`` or whose product the search finds, hidden too."""
+    pattern = "%" + text.strip().lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+    product_ids = await matching_product_ids(session, text, limit=limit)
+    rows = await session.execute(
+        select(
+            Product.id,
+            Product.title,
+            Variant.sku,
+            Variant.size,
+            Variant.colour,
+            Variant.price,
+            Variant.stock,
+            or_(Variant.hidden, Product.hidden, Category.hidden),
+        )
+        .join(Variant, Variant.product_id == Product.id)
+        .join(Category, Category.id == Product.category_id)
+        .where(
+            or_(
+                func.lower(Variant.sku).like(pattern),
+                Product.id.in_(product_ids),
+            )
+        )
+        .order_by(Product.id, Variant.position, Variant.id)
+        .limit(limit + 1)
+    )
+    found = []
+    for pid, title, sku, size, colour, price, stock, hidden in rows:
+        label = ", ".join(part for part in (size, colour) if part)
+        found.append(Found(pid, title, sku, label, price, stock, bool(hidden)))
+    return found

@@ -1,0 +1,162 @@
+"""The owner's quick commands through the neutral conversation: what the owner and shoppers see,
+what is stored and audited, and that nobody else may use them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.context import Options
+from handlers.conversation import Conversation
+from shop.accounts import AccountRef, Channel
+from shop.models import AuditEntry, Order, Variant
+from shop.roles import Roster
+from tests.flows.person import Person
+
+OWNER, CLERK = 900, 901
+
+
+@pytest.fixture
+def conversation(demo) -> Conversation:
+    roster = Roster(
+        owners=frozenset({AccountRef(Channel.TELEGRAM, OWNER)}),
+        staff=frozenset({AccountRef(Channel.TELEGRAM, CLERK)}),
+    )
+    return Conversation(demo, Options(roster=roster))
+
+
+async def _variant(sessions, sku: str) -> Variant:
+    async with sessions() as session:
+        return (await session.scalars(select(Variant).where(Variant.sku == sku))).one()
+
+
+async def _audit(sessions) -> list[AuditEntry]:
+    async with sessions() as session:
+        return list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+async def test_owner_menu_and_usage_help(conversation):
+    owner = Person(conversation, OWNER, name="Ольга")
+    await owner.send("/admin")
+    assert "/price АРТИКУЛ" in owner.text and "Выгрузить каталог" in owner.buttons[0]
+    for command, usage in [
+        ("/price", "Как менять цену"),
+        ("/price DEMO-001-00 abc", "Как менять цену"),
+        ("/price DEMO-001-00 -5", "Как менять цену"),
+        ("/price DEMO-001-00 0", "Как менять цену"),
+        ("/stock DEMO-001-00", "Как менять остаток"),
+        ("/stock DEMO-001-00 lots", "Как менять остаток"),
+        ("/hide", "Как скрыть"),
+        ("/show a b", "Как вернуть"),
+        ("/find !!", "Как искать"),
+    ]:
+        await owner.send(command)
+        assert owner.text.startswith(usage), command
+    await owner.send("/price NOPE-1 100")
+    assert "Артикула «NOPE-1» нет" in owner.text
+    await owner.send("/stock DEMO-001-00 -99")
+    assert "не может стать меньше нуля: сейчас 5" in owner.text
+    english = Person(conversation, OWNER, language_code="en")
+    await english.action("l:en")
+    await english.send("/admin")
+    assert english.text.startswith("Shop administration")
+
+
+async def test_price_and_stock_change_what_shoppers_see_not_placed_orders(conversation, demo):
+    owner = Person(conversation, OWNER, name="Ольга")
+    shopper = Person(conversation, 77)
+    await shopper.send("Байкал")
+    await shopper.press("Байкал")
+    await shopper.press("В корзину")
+    await shopper.press("Перейти в корзину")
+    await shopper.press("Оформить заказ")
+    await shopper.press("Использовать")
+    await shopper.send("+79001234567")
+    await shopper.press("Самовывоз")
+    await shopper.press("Без комментария")
+    await shopper.press("Без чека на почту")
+    await shopper.press("Подтвердить заказ")
+    assert "оформлен" in shopper.text
+
+    await owner.send("/price DEMO-001-00 1990,50")
+    assert "было 1 490 ₽, стало 1 990,50 ₽" in owner.text
+    await owner.send("/stock DEMO-001-00 =10")
+    assert "теперь 10 шт." in owner.text
+    await owner.send("/stock DEMO-001-00 +5")
+    assert "было 10, стало 15 шт." in owner.text
+    await owner.send("/find байкал")
+    assert "DEMO-001-00 — Футболка «Байкал» (S, белая): 1 990,50 ₽, остаток 15" in owner.text
+
+    await shopper.send("Байкал")
+    await shopper.press("Байкал")
+    assert "Цена: 1 990,50 ₽" in shopper.text and "В наличии" in shopper.text
+    async with demo() as session:
+        order = (await session.scalars(select(Order))).one()
+        assert order.items_total == 149000
+
+    await owner.send("/hide DEMO-002-00")
+    await owner.send("/hide DEMO-002-01")
+    await owner.send("/hide DEMO-002-02")
+    assert "скрыт" in owner.text
+    await shopper.send("оверсайз")
+    assert "ничего не нашлось" in shopper.text
+    await owner.send("/show DEMO-002-00")
+    await shopper.send("оверсайз")
+    await shopper.press("оверсайз")
+    assert "Цена: 1 990 ₽" in shopper.text
+
+    actions = [(e.actor, e.action, e.subject, e.before, e.after) for e in await _audit(demo)]
+    assert actions[0] == (
+        f"telegram:{OWNER}",
+        "price",
+        "variant:DEMO-001-00",
+        {"price": 149000},
+        {"price": 199050},
+    )
+    assert [a[1] for a in actions] == ["price", "stock", "stock", "hide", "hide", "hide", "show"]
+
+
+async def test_a_hidden_products_old_buttons_answer_not_available(conversation):
+    owner = Person(conversation, OWNER)
+    shopper = Person(conversation, 78)
+    await shopper.send("Север")
+    await shopper.press("оверсайз")
+    for sku in ("DEMO-002-00", "DEMO-002-01", "DEMO-002-02"):
+        await owner.send(f"/hide {sku}")
+    reply = await shopper.press("В корзину")
+    assert reply.toast == "Это больше недоступно."
+
+
+async def test_staff_may_find_and_count_but_not_price(conversation, demo):
+    clerk = Person(conversation, CLERK)
+    await clerk.send("/admin")
+    assert clerk.text.startswith("Команды сотрудника")
+    await clerk.send("/stock DEMO-001-01 -3")
+    assert "было 8, стало 5 шт." in clerk.text
+    await clerk.send("/price DEMO-001-01 1")
+    assert clerk.text == "Это доступно только сотрудникам магазина."
+    assert (await _variant(demo, "DEMO-001-01")).price == 149000
+
+
+async def test_shoppers_are_refused_every_admin_command_and_button(conversation, demo):
+    mallory = Person(conversation, 66)
+    original = await _variant(demo, "DEMO-001-00")
+    for command in [
+        "/admin",
+        "/price DEMO-001-00 1",
+        "/stock DEMO-001-00 =0",
+        "/stock DEMO-001-00 +100",
+        "/hide DEMO-001-00",
+        "/show DEMO-001-00",
+        "/find футболка",
+        "/export",
+    ]:
+        await mallory.send(command)
+        assert mallory.text == "Это доступно только сотрудникам магазина.", command
+    for action in ["adm", "adm:export", "adm:import", "adm:csv:ok:1", "adm:csv:no:1"]:
+        reply = await mallory.action(action)
+        assert reply.toast == "Это доступно только сотрудникам магазина.", action
+    variant = await _variant(demo, "DEMO-001-00")
+    assert (variant.price, variant.stock) == (original.price, original.stock)
+    async with demo() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
