@@ -7,6 +7,7 @@ is the owner's. Each change is written to the audit log in the same transaction.
 
 from __future__ import annotations
 
+from handlers import admin_csv
 from handlers.context import Ctx, Router
 from handlers.format import money, shorten
 from handlers.screens import Button, Reply
@@ -14,6 +15,7 @@ from shop import catalog_admin
 from shop.models import Role
 
 router = Router()
+router.include(admin_csv.router)
 
 MAX_ARGUMENT = 200
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.events import Capabilities, Event, EventKind
+from handlers.events import Attachment, Capabilities, Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import t
 from shop import roles
@@ -16,6 +16,7 @@ from shop.accounts import AccountRef
 from shop.billing import PaymentGateway
 from shop.conversation import State
 from shop.customers import Shopper
+from shop.errors import ShopError
 from shop.models import Role
 from shop.roles import Roster
 
@@ -44,12 +45,24 @@ class Options:
         return caps.native_invoice or self.gateway is not None
 
 
+Fetch = Callable[[Attachment], Awaitable[bytes]]
+"""A front-end's download of a file a person sent (by the Attachment's channel reference)."""
+
+
 @dataclass
 class Ctx:
     session: AsyncSession
     event: Event
     customer: Shopper
     options: Options = field(default_factory=Options)
+    fetcher: Fetch | None = None
+    """The event's front-end download of attachments (None where the channel has none)."""
+
+    async def fetch(self, attachment: Attachment) -> bytes:
+        """The bytes of a photo or file the person sent, from their messenger."""
+        if self.fetcher is None:
+            raise ShopError("not_available")
+        return await self.fetcher(attachment)
 
     @property
     def state(self) -> State:

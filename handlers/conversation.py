@@ -12,7 +12,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import admin, cart, catalog, checkout, menu, orders, payment
-from handlers.context import Ctx, Hook, Options, Router
+from handlers.context import Ctx, Fetch, Hook, Options, Router
 from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
 from handlers.texts import error_text, t
@@ -40,6 +40,8 @@ class Conversation:
         self.sessions = sessions
         self.options = options or Options()
         self.router = build_router()
+        self.fetchers: dict[str, Fetch] = {}
+        """Each front-end's download of attachments, by channel (it registers its own)."""
 
     async def handle(self, event: Event, entry: inbox.Entry | None = None) -> Reply:
         """Answer one event. Errors a person caused become polite replies; nothing half-done.
@@ -72,7 +74,8 @@ class Conversation:
                     return Reply()
                 customer = await self._customer(session, event)
                 language = customer.language
-                ctx = Ctx(session, event, customer, self.options)
+                fetcher = self.fetchers.get(event.account.channel.value)
+                ctx = Ctx(session, event, customer, self.options, fetcher)
                 reply = await self._route(ctx)
                 await save_state(session, customer.id, ctx.state)
                 return reply

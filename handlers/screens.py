@@ -23,6 +23,15 @@ class Photo:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent with a screen (its text is the caption): an export, a list of bad lines."""
+
+    name: str
+    data: bytes = field(repr=False)
+    mime: str = "text/csv"
+
+
+@dataclass(frozen=True)
 class PayOrder:
     """Pay for the customer's order online, by the front-end's own means.
 
@@ -42,6 +51,8 @@ class Screen:
     ``ask_contact`` asks the front-end to offer its "share my phone" control where it has
     one (the front-end takes it away again with its next screen). ``pay`` is a payment the
     front-end turns into its own means (an invoice, or a link button on this screen).
+    ``document`` is a file sent with the text as its caption (never an edit; not carried by
+    the outbox).
     """
 
     text: str
@@ -50,6 +61,7 @@ class Screen:
     replace: bool = False
     ask_contact: str | None = None
     pay: PayOrder | None = None
+    document: Document | None = None
 
 
 @dataclass

@@ -39,6 +39,41 @@ RU: dict[str, str] = {
     "admin.find_none": "По «{query}» ничего не нашлось.",
     "error.admin_no_sku": "Артикула «{sku}» нет в каталоге. Найдите нужный: /find текст.",
     "error.admin_stock_negative": "Остаток {sku} не может стать меньше нуля: сейчас {stock} шт.",
+    "csv.export": "Весь каталог — в файле. Измените его в таблице и пришлите обратно: "
+    "я покажу, что изменится, и применю после подтверждения.",
+    "csv.how": "Пришлите файл .csv (до 5 МБ) в том же формате, что и выгрузка: UTF-8 или "
+    "Windows-1251, разделитель «;» или «,». Колонки: sku, category (раздел / подраздел), title, "
+    "title_en, description, description_en, size, colour, price (рубли), stock, hidden, "
+    "product_hidden. Обязательны sku, category, title, price, stock.",
+    "csv.bad": "Файл не загружен, ничего не изменилось. Ошибок: {count}.",
+    "csv.bad_more": "…и ещё {count} — все ошибки в файле.",
+    "csv.line": "Строка {line}: {reason}",
+    "csv.bad.control_chars": "недопустимые символы в колонке {detail}",
+    "csv.bad.bad_sku": "артикул «{detail}» пустой или с недопустимыми символами",
+    "csv.bad.bad_category": "раздел «{detail}» пустой или слишком длинный",
+    "csv.bad.no_title": "нет названия",
+    "csv.bad.too_long": "слишком длинное значение в колонке {detail}",
+    "csv.bad.bad_price": "цена «{detail}» — не число рублей больше нуля",
+    "csv.bad.bad_stock": "остаток «{detail}» — не целое число от 0",
+    "csv.bad.bad_flag": "hidden и product_hidden — 1 или 0 (да/нет), а не «{detail}»",
+    "csv.bad.cell_count": "не то число колонок ({detail})",
+    "csv.bad.duplicate_sku": "артикул повторяется (артикул:строка {detail})",
+    "csv.bad.broken_quotes": "сломаны кавычки",
+    "csv.bad.encoding": "не удалось прочитать кодировку (нужна UTF-8 или Windows-1251)",
+    "csv.bad.empty": "файл пустой",
+    "csv.bad.unknown_columns": "неизвестные или повторённые колонки: {detail}",
+    "csv.bad.missing_columns": "нет обязательных колонок: {detail}",
+    "csv.bad.product_differs": "у товара другие название, раздел или описание, чем в строке "
+    "{detail}",
+    "csv.nothing": "Файл в порядке, но ничего не меняет ({unchanged} без изменений).",
+    "csv.preview": "Файл проверен. Новых: {new}, изменится: {changed}, без изменений: {unchanged}.",
+    "csv.new_categories": "Новые разделы: {names}",
+    "csv.example_new": "➕ {sku} — {title}, {price}",
+    "csv.example_changed": "✏️ {sku}: {fields}",
+    "csv.confirm": "Применить?",
+    "csv.applied": "Готово: добавлено {new}, изменено {changed}. Покупатели уже видят каталог.",
+    "csv.dropped": "Загрузка отменена, ничего не изменилось.",
+    "error.csv_too_big": "Файл больше {limit} МБ — такой я не приму. Разбейте его на части.",
 }
 
 EN: dict[str, str] = {
@@ -78,4 +113,39 @@ EN: dict[str, str] = {
     "admin.find_none": "Nothing found for “{query}”.",
     "error.admin_no_sku": "There is no SKU “{sku}” in the catalog. Find it with /find text.",
     "error.admin_stock_negative": "Stock of {sku} cannot go below zero: it is {stock} now.",
+    "csv.export": "The whole catalog is in the file. Edit it in a spreadsheet and send it "
+    "back: I will show what changes and apply it once you confirm.",
+    "csv.how": "Send a .csv file (up to 5 MB) in the export's format: UTF-8 or Windows-1251, "
+    "separated by ';' or ','. Columns: sku, category (section / subsection), title, title_en, "
+    "description, description_en, size, colour, price (roubles), stock, hidden, product_hidden. "
+    "sku, category, title, price and stock are required.",
+    "csv.bad": "The file was not loaded; nothing changed. Errors: {count}.",
+    "csv.bad_more": "…and {count} more — every error is in the file.",
+    "csv.line": "Line {line}: {reason}",
+    "csv.bad.control_chars": "characters not allowed in column {detail}",
+    "csv.bad.bad_sku": "SKU “{detail}” is empty or has characters not allowed",
+    "csv.bad.bad_category": "category “{detail}” is empty or too long",
+    "csv.bad.no_title": "no title",
+    "csv.bad.too_long": "the value in column {detail} is too long",
+    "csv.bad.bad_price": "price “{detail}” is not an amount of roubles above zero",
+    "csv.bad.bad_stock": "stock “{detail}” is not a whole number from 0",
+    "csv.bad.bad_flag": "hidden and product_hidden are 1 or 0 (yes/no), not “{detail}”",
+    "csv.bad.cell_count": "wrong number of columns ({detail})",
+    "csv.bad.duplicate_sku": "the SKU repeats (SKU:line {detail})",
+    "csv.bad.broken_quotes": "broken quotes",
+    "csv.bad.encoding": "cannot read the encoding (UTF-8 or Windows-1251 needed)",
+    "csv.bad.empty": "the file is empty",
+    "csv.bad.unknown_columns": "unknown or repeated columns: {detail}",
+    "csv.bad.missing_columns": "required columns missing: {detail}",
+    "csv.bad.product_differs": "the product's title, category or description differ from "
+    "line {detail}",
+    "csv.nothing": "The file is fine but changes nothing ({unchanged} unchanged).",
+    "csv.preview": "File checked. New: {new}, to change: {changed}, unchanged: {unchanged}.",
+    "csv.new_categories": "New categories: {names}",
+    "csv.example_new": "➕ {sku} — {title}, {price}",
+    "csv.example_changed": "✏️ {sku}: {fields}",
+    "csv.confirm": "Apply?",
+    "csv.applied": "Done: {new} added, {changed} changed. Shoppers see the catalog already.",
+    "csv.dropped": "Upload cancelled; nothing changed.",
+    "error.csv_too_big": "The file is over {limit} MB; I cannot take it. Split it in parts.",
 }

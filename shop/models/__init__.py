@@ -1,7 +1,7 @@
 """The shop's tables. Every table the schema has is declared here (Alembic reads this)."""
 
 from shop.db import Base
-from shop.models.catalog import Category, Product, ProductPhoto, Variant
+from shop.models.catalog import CatalogUpload, Category, Product, ProductPhoto, Variant
 from shop.models.customers import ChannelAccount, Customer
 from shop.models.orders import (
     CartLine,
@@ -33,6 +33,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CartLine",
+    "CatalogUpload",
     "Category",
     "ChannelAccount",
     "ConversationState",

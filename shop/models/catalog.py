@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -17,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import Base
-from shop.models.types import UTCDateTime, utcnow
+from shop.models.types import JSONType, UTCDateTime, utcnow
 
 
 def variant_label(size: str | None, colour: str | None) -> str:
@@ -122,3 +123,15 @@ class MediaCache(Base):
         ForeignKey("product_photos.id", ondelete="CASCADE"), primary_key=True
     )
     remote_id: Mapped[str] = mapped_column(String(255))
+
+
+class CatalogUpload(Base):
+    """A checked CSV import waiting for the owner's "Apply": its parsed rows, kept in the
+    database (any worker may take the confirmation), deleted once applied or dropped."""
+
+    __tablename__ = "catalog_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rows: Mapped[list[Any]] = mapped_column(JSONType)
