@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers import admin_csv
 from handlers.context import Ctx, Router
+from handlers.events import EventKind
 from handlers.format import money, shorten
 from handlers.screens import Button, Reply
 from shop import catalog_admin
@@ -120,3 +121,21 @@ async def find_command(ctx: Ctx) -> Reply:
         lines.append(ctx.t("admin.find_more"))
     text = ctx.t("admin.find_title", query=shorten(query, 50)) + "\n" + "\n".join(lines)
     return ctx.screen(text, [Button(ctx.t("btn.admin"), action="adm")])
+
+
+@router.free_input
+async def attach_photo(ctx: Ctx) -> Reply | None:
+    """A photo the owner captions with a SKU joins that product; anyone else's photo is left
+    to the rest of the conversation."""
+    event = ctx.event
+    photos = [item for item in event.media if item.kind == "photo"]
+    caption = event.text.strip()
+    if event.kind is not EventKind.MEDIA or not photos or len(caption.split()) != 1:
+        return None
+    if event.place is not None or await ctx.role() is not Role.OWNER:
+        return None
+    data = await ctx.fetch(photos[-1])
+    count = await catalog_admin.add_photo(ctx.session, event.account, caption, data)
+    return ctx.screen(
+        ctx.t("admin.photo_added", sku=caption, count=count), [ctx.button("btn.admin", "adm")]
+    )

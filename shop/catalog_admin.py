@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop import audit
 from shop.accounts import AccountRef
 from shop.errors import ShopError
-from shop.models import Category, Product, Variant
+from shop.models import Category, Product, ProductPhoto, Variant
 from shop.search import matching_product_ids
 
 MAX_PRICE = 100_000_000_00
@@ -182,3 +182,47 @@ async def find(session: AsyncSession, text: str, limit: int = FIND_LIMIT) -> lis
         label = ", ".join(part for part in (size, colour) if part)
         found.append(Found(pid, title, sku, label, price, stock, bool(hidden)))
     return found
+
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS = 10
+_IMAGE_TYPES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+def image_type(data: bytes) -> str | None:
+    """The image's MIME type by its first bytes (JPEG, PNG, GIF, WebP), else None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in _IMAGE_TYPES.items() if data.startswith(magic)), None)
+
+
+async def add_photo(session: AsyncSession, actor: AccountRef, sku: str, data: bytes) -> int:
+    """Add a photo to the product of ``sku`` (after its others); the product's photo count."""
+    variant = await _variant(session, sku)
+    kind = image_type(data)
+    if kind is None or len(data) > MAX_PHOTO_BYTES:
+        raise ShopError("admin_bad_photo")
+    count = await session.scalar(
+        select(func.count()).where(ProductPhoto.product_id == variant.product_id)
+    )
+    if (count or 0) >= MAX_PHOTOS:
+        raise ShopError("admin_too_many_photos", limit=MAX_PHOTOS)
+    photo = ProductPhoto(
+        product_id=variant.product_id, position=count or 0, content_type=kind, data=data
+    )
+    session.add(photo)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "photo",
+        f"product:{variant.product_id}",
+        None,
+        {"photo": photo.id, "bytes": len(data), "sku": variant.sku},
+    )
+    return (count or 0) + 1

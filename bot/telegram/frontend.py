@@ -29,7 +29,7 @@ from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, TelegramRenderer
 from bot.telegram.router import blocked, make_router
 from bot.telegram.sender import send_outbox_screen
 from handlers.conversation import Conversation
-from handlers.events import Capabilities
+from handlers.events import Attachment, Capabilities
 from handlers.screens import Screen
 from handlers.texts import t
 from shop.accounts import Channel
@@ -141,6 +141,13 @@ class TelegramFrontend:
         self.dispatcher["sessions"] = sessions
         self._polling: asyncio.Task[None] | None = None
         worker.register(SOURCE, self.handle_entry, on_parked=self.apologise)
+        conversation.fetchers[self.channel.value] = self.fetch
+
+    async def fetch(self, attachment: Attachment) -> bytes:
+        """A file a person sent: getFile, then the download from the Bot API's file URL."""
+        buffer = await self.bot.download(attachment.ref)
+        assert buffer is not None  # no destination given: aiogram returns the bytes
+        return buffer.read()
 
     @property
     def capabilities(self) -> Capabilities:

@@ -106,7 +106,7 @@ class TelegramRenderer:
         """
         for index, screen in enumerate(reply.screens):
             try:
-                if screen.replace and origin is not None:
+                if screen.replace and origin is not None and screen.document is None:
                     await self._replace(origin, screen)
                     origin = None
                 else:
@@ -121,6 +121,11 @@ class TelegramRenderer:
 
     async def send(self, chat_id: int, screen: Screen) -> Message:
         markup = _markup(screen)
+        if screen.document is not None:
+            document = BufferedInputFile(screen.document.data, filename=screen.document.name)
+            return await self.bot.send_document(
+                chat_id, document, caption=_cut(screen.text, CAPTION_LIMIT), reply_markup=markup
+            )
         if screen.photo is None:
             return await self.bot.send_message(
                 chat_id, _cut(screen.text, TEXT_LIMIT), reply_markup=markup

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.events import Event, EventKind
+from handlers.events import Attachment, Event, EventKind
 from shop.accounts import AccountRef, Channel
 from shop.inbox import Arrival
 
@@ -85,6 +85,35 @@ def _command(text: str) -> tuple[str, str] | None:
     return name, argument.strip()
 
 
+def _largest_photo_url(photo: dict[str, Any]) -> str:
+    sizes = [size for size in photo.get("sizes") or [] if isinstance(size, dict)]
+    best = max(sizes, key=lambda size: size.get("width", 0) * size.get("height", 0), default={})
+    return str(best.get("url") or "")
+
+
+def attachments(message: dict[str, Any]) -> tuple[Attachment, ...]:
+    """The photos and documents of a message, each by the URL VK serves it at."""
+    found = []
+    for item in message.get("attachments") or []:
+        kind = item.get("type") if isinstance(item, dict) else None
+        body = item.get(kind) if kind in ("photo", "doc") else None
+        if not isinstance(body, dict):
+            continue
+        if kind == "photo" and _largest_photo_url(body):
+            found.append(Attachment("photo", _largest_photo_url(body)))
+        elif kind == "doc" and body.get("url"):
+            size = body.get("size")
+            found.append(
+                Attachment(
+                    "document",
+                    str(body["url"]),
+                    name=str(body.get("title") or ""),
+                    size=size if isinstance(size, int) else 0,
+                )
+            )
+    return tuple(found)
+
+
 def message_update(raw: dict[str, Any]) -> VkUpdate | None:
     """message_new -> a command, text, button action (text button) or media Event."""
     obj = raw.get("object") or {}
@@ -115,6 +144,9 @@ def message_update(raw: dict[str, Any]) -> VkUpdate | None:
     command = _command(text)
     if command is not None:
         return event(EventKind.COMMAND, command=command[0], text=command[1])
+    media = attachments(message)
+    if media:  # a photo or file, its text as the caption
+        return event(EventKind.MEDIA, text=text, media=media)
     if text.strip():
         return event(EventKind.TEXT, text=text)
     if message.get("attachments") or message.get("geo") or message.get("fwd_messages"):

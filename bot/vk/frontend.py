@@ -25,12 +25,13 @@ from bot.frontend import Answering
 from bot.inbox import InboxWorker
 from bot.vk.calls import UNREACHABLE, error_code
 from bot.vk.events import VkUpdate, arrival, parse_update
+from bot.vk.files import fetch
 from bot.vk.keyboards import INLINE_BUTTONS, LABEL_LIMIT
 from bot.vk.names import DisplayNames
 from bot.vk.render import TEXT_LIMIT, VkRenderer
 from bot.vk.sender import send_outbox_screen
 from handlers.conversation import Conversation
-from handlers.events import Capabilities
+from handlers.events import Attachment, Capabilities
 from handlers.screens import Reply, Screen
 from handlers.texts import t
 from shop import inbox
@@ -99,6 +100,11 @@ class VkFrontend:
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
         worker.register(self.channel.value, self.handle_entry, on_parked=self.apologise)
+        conversation.fetchers[self.channel.value] = self.fetch
+
+    async def fetch(self, attachment: Attachment) -> bytes:
+        """A file a person attached, downloaded from VK."""
+        return await fetch(self.vk, attachment)
 
     @property
     def capabilities(self) -> Capabilities:

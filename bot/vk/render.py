@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery import hand_over
 from bot.vk.calls import call, error_message, gave_up, take_over_rate_limit_errors
 from bot.vk.events import ButtonPress
+from bot.vk.files import document_attachment
 from bot.vk.keyboards import layout
 from bot.vk.photos import PhotoUploads
 from handlers.screens import Reply, Screen
@@ -113,7 +114,7 @@ class VkRenderer:
         for index, screen in enumerate(shown):
             random_id = random_id_for(update_id, index) if update_id else None
             try:
-                if screen.replace and origin_cmid is not None:
+                if screen.replace and origin_cmid is not None and screen.document is None:
                     await self._replace(peer_id, origin_cmid, screen, random_id)
                     origin_cmid = None
                 else:
@@ -167,6 +168,8 @@ class VkRenderer:
             params["keyboard"] = keyboard
         if screen.photo is not None:
             params["attachment"] = await self.photos.attachment(screen.photo, peer_id)
+        elif screen.document is not None:
+            params["attachment"] = await document_attachment(self.vk, screen.document, peer_id)
         return params
 
     def _without_stale_photo(self, screen: Screen, error: vk_api.ApiError) -> Screen:

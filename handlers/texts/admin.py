@@ -37,6 +37,9 @@ RU: dict[str, str] = {
     "admin.find_hidden": " (скрыт)",
     "admin.find_more": "…и ещё. Уточните запрос.",
     "admin.find_none": "По «{query}» ничего не нашлось.",
+    "admin.photo_added": "Фото добавлено к товару {sku}. Теперь у него фото: {count}.",
+    "error.admin_bad_photo": "Это не похоже на фото (нужен JPEG, PNG, GIF или WebP до 10 МБ).",
+    "error.admin_too_many_photos": "У товара уже {limit} фото — больше не добавить.",
     "error.admin_no_sku": "Артикула «{sku}» нет в каталоге. Найдите нужный: /find текст.",
     "error.admin_stock_negative": "Остаток {sku} не может стать меньше нуля: сейчас {stock} шт.",
     "csv.export": "Весь каталог — в файле. Измените его в таблице и пришлите обратно: "
@@ -111,6 +114,10 @@ EN: dict[str, str] = {
     "admin.find_hidden": " (hidden)",
     "admin.find_more": "…and more. Narrow the search.",
     "admin.find_none": "Nothing found for “{query}”.",
+    "admin.photo_added": "Photo added to the product of {sku}. It has {count} photo(s) now.",
+    "error.admin_bad_photo": "This does not look like a photo (JPEG, PNG, GIF or WebP up to "
+    "10 MB).",
+    "error.admin_too_many_photos": "The product has {limit} photos already; no more fit.",
     "error.admin_no_sku": "There is no SKU “{sku}” in the catalog. Find it with /find text.",
     "error.admin_stock_negative": "Stock of {sku} cannot go below zero: it is {stock} now.",
     "csv.export": "The whole catalog is in the file. Edit it in a spreadsheet and send it "
