@@ -25,7 +25,7 @@ async def nothing(ctx: Ctx) -> Reply:
 @router.action(r"c")
 @router.command("catalog")
 async def show_catalog(ctx: Ctx) -> Reply:
-    categories = await catalog.list_categories(ctx.session)
+    categories = await catalog.list_categories(ctx.session, language=ctx.lang)
     if not categories:
         return ctx.screen(ctx.t("catalog.empty"), [ctx.button("btn.menu", "m")])
     rows = [[Button(c.title, action=f"c:{c.id}")] for c in categories]
@@ -61,12 +61,12 @@ def _pager(page: ProductPage, action: str) -> list[Button]:
 
 @router.action(r"c:(\d{1,9})(?::(\d{1,4}))?")
 async def show_category(ctx: Ctx, category_id: str, page: str = "1") -> Reply:
-    category, children = await catalog.open_category(ctx.session, int(category_id))
+    category, children = await catalog.open_category(ctx.session, int(category_id), ctx.lang)
     back = ctx.button("btn.back", _back_to(category.parent_id))
     if children:
         rows = [[Button(c.title, action=f"c:{c.id}")] for c in children]
         return ctx.screen(category.title, *rows, [back])
-    products = await catalog.list_products(ctx.session, category.id, int(page))
+    products = await catalog.list_products(ctx.session, category.id, int(page), language=ctx.lang)
     if not products.items:
         return ctx.screen(ctx.t("category.empty", title=category.title), [back])
     text = ctx.t("category.page", title=category.title, page=products.page, pages=products.pages)
@@ -102,8 +102,12 @@ async def show_product(
     facts = [ctx.t("product.variant", label=chosen.label)] if chosen.label else []
     facts += [ctx.t("product.price", price=money(chosen.price)), _stock_hint(ctx, chosen.stock)]
     tail = "\n".join(facts)
-    room = ctx.caps.caption_length - len(product.title) - len(tail) - 4  # the description gives way
-    text = f"{product.title}\n\n{shorten(product.description, max(room, 1))}\n\n{tail}"
+    english = ctx.lang == "en"
+    title = product.title_en if english and product.title_en else product.title
+    description = product.description_en if english and product.description_en else None
+    description = description or product.description
+    room = ctx.caps.caption_length - len(title) - len(tail) - 4  # the description gives way
+    text = f"{title}\n\n{shorten(description, max(room, 1))}\n\n{tail}"
 
     base = f"p:{product.id}"
     rows: list[list[Button]] = []
@@ -163,7 +167,7 @@ async def ask_search(ctx: Ctx) -> Reply:
 async def search(ctx: Ctx, query: str, page: int = 1) -> Reply:
     ctx.state.data["q"] = query[:200]
     quoted = shorten(query, 50)
-    found = await catalog.search_products(ctx.session, query, page)
+    found = await catalog.search_products(ctx.session, query, page, language=ctx.lang)
     if not found.items:
         return ctx.screen(
             ctx.t("search.nothing", query=quoted),

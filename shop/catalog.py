@@ -9,7 +9,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -44,14 +54,28 @@ class CategoryView:
     parent_id: int | None
 
 
+_language: BindParameter[str] = bindparam("language", "ru")
+
+
+def localized(russian: ColumnElement[str], english: ColumnElement[str]) -> ColumnElement[str]:
+    """The English text where the shopper reads English and there is one, else the Russian
+    (``language`` is a parameter of the statement, "ru" unless given)."""
+    return case((and_(_language == "en", english != ""), english), else_=russian)
+
+
 def _summaries() -> Select[int, str, int, int]:
     """Products with their lowest visible price and total visible stock, one row each."""
     return (
-        select(Product.id, Product.title, func.min(Variant.price), func.sum(Variant.stock))
+        select(
+            Product.id,
+            localized(Product.title, Product.title_en),  # type: ignore[arg-type]
+            func.min(Variant.price),
+            func.sum(Variant.stock),
+        )
         .join(Category, Category.id == Product.category_id)
         .join(Variant, Variant.product_id == Product.id)
         .where(variant_shown())
-        .group_by(Product.id, Product.title)
+        .group_by(Product.id, Product.title, Product.title_en)
     )
 
 
@@ -66,7 +90,11 @@ def _page_count(total: int, per_page: int) -> int:
 
 
 _CATEGORIES = (
-    select(Category.id, Category.title, Category.parent_id)
+    select(
+        Category.id,
+        localized(Category.title, Category.title_en),  # type: ignore[arg-type]
+        Category.parent_id,
+    )
     .where(Category.hidden.is_(False))
     .order_by(Category.position, Category.id)
 )
@@ -75,13 +103,13 @@ _SUBCATEGORIES = _CATEGORIES.where(Category.parent_id == bindparam("parent_id"))
 
 
 async def list_categories(
-    session: AsyncSession, parent_id: int | None = None
+    session: AsyncSession, parent_id: int | None = None, language: str = "ru"
 ) -> list[CategoryView]:
     """Visible subcategories of ``parent_id`` (the top level when None)."""
     if parent_id is None:
-        rows = await session.execute(_TOP_CATEGORIES)
+        rows = await session.execute(_TOP_CATEGORIES, {"language": language})
     else:
-        rows = await session.execute(_SUBCATEGORIES, {"parent_id": parent_id})
+        rows = await session.execute(_SUBCATEGORIES, {"parent_id": parent_id, "language": language})
     return [CategoryView(*row) for row in rows]
 
 
@@ -92,10 +120,12 @@ _CATEGORY_AND_CHILDREN = _CATEGORIES.where(
 
 
 async def open_category(
-    session: AsyncSession, category_id: int
+    session: AsyncSession, category_id: int, language: str = "ru"
 ) -> tuple[CategoryView, list[CategoryView]]:
     """A visible category and its visible subcategories, in one query; else not_available."""
-    found = await session.execute(_CATEGORY_AND_CHILDREN, {"category_id": category_id})
+    found = await session.execute(
+        _CATEGORY_AND_CHILDREN, {"category_id": category_id, "language": language}
+    )
     rows = [CategoryView(*row) for row in found]
     category = next((row for row in rows if row.id == category_id), None)
     if category is None:
@@ -114,13 +144,17 @@ _PRODUCTS = (
 
 
 async def list_products(
-    session: AsyncSession, category_id: int, page: int = 1, per_page: int = PAGE_SIZE
+    session: AsyncSession,
+    category_id: int,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+    language: str = "ru",
 ) -> ProductPage:
     """One page of a category's visible products: in-stock first, then by position.
 
     The page and the number of products come in one query (a window count); a page past
     the end, rare, costs a second one for the last page."""
-    params = {"category_id": category_id, "limit": per_page}
+    params = {"category_id": category_id, "limit": per_page, "language": language}
     page = max(page, 1)
     found = await session.execute(_PRODUCTS, {**params, "offset": (page - 1) * per_page})
     rows = found.all()
@@ -134,13 +168,20 @@ async def list_products(
 
 
 async def search_products(
-    session: AsyncSession, text: str, page: int = 1, per_page: int = PAGE_SIZE
+    session: AsyncSession,
+    text: str,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+    language: str = "ru",
 ) -> ProductPage:
     """Visible products matching every word of ``text``, best match first."""
     ids = await matching_product_ids(session, text)
     if not ids:
         return ProductPage([], 1, 1, 0)
-    rows = (await session.execute(_summaries().where(Product.id.in_(ids)))).all()
+    found_rows = await session.execute(
+        _summaries().where(Product.id.in_(ids)), {"language": language}
+    )
+    rows = found_rows.all()
     rank = {pid: position for position, pid in enumerate(ids)}
     found = sorted(rows, key=lambda row: (not (row[3] or 0) > 0, rank[row[0]]))
     pages = _page_count(len(found), per_page)

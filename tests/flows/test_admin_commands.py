@@ -4,12 +4,12 @@ what is stored and audited, and that nobody else may use them."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from handlers.context import Options
 from handlers.conversation import Conversation
 from shop.accounts import AccountRef, Channel
-from shop.models import AuditEntry, Order, Variant
+from shop.models import AuditEntry, Category, Order, Product, Variant
 from shop.roles import Roster
 from tests.flows.person import Person
 
@@ -160,3 +160,29 @@ async def test_shoppers_are_refused_every_admin_command_and_button(conversation,
     assert (variant.price, variant.stock) == (original.price, original.stock)
     async with demo() as session:
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+async def test_english_mode_shows_english_texts_where_there_are_some(conversation, demo):
+    async with demo() as session, session.begin():
+        await session.execute(
+            update(Product)
+            .where(Product.title == "Футболка «Байкал»")
+            .values(title_en="Baikal T-shirt", description_en="Cotton, a Baikal print.")
+        )
+        await session.execute(
+            update(Category).where(Category.title == "Одежда").values(title_en="Clothes")
+        )
+    shopper = Person(conversation, 79, language_code="en")
+    await shopper.action("l:en")
+    await shopper.action("c")
+    assert "Clothes" in shopper.buttons and "Обувь" in shopper.buttons
+    await shopper.press("Clothes")
+    await shopper.press("Футболки")
+    assert any(label.startswith("Baikal T-shirt — from") for label in shopper.buttons)
+    await shopper.press("Baikal T-shirt")
+    assert shopper.text.startswith("Baikal T-shirt\n\nCotton, a Baikal print.")
+    await shopper.send("Байкал")
+    assert any(label.startswith("Baikal T-shirt") for label in shopper.buttons)
+    russian = Person(conversation, 80)
+    await russian.send("Байкал")
+    assert any(label.startswith("Футболка «Байкал»") for label in russian.buttons)
