@@ -16,7 +16,8 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -61,6 +62,7 @@ _TRUE = {"1", "да", "yes", "true", "y", "д", "+"}
 _FALSE = {"", "0", "нет", "no", "false", "n", "н", "-"}
 _LIMITS = {"title": 200, "title_en": 200, "description": 4000, "description_en": 4000}
 _LIMITS |= {"size": 32, "colour": 32}
+_SINGLE_LINE = [name for name in COLUMNS if not name.startswith("description")]
 
 
 @dataclass(slots=True)
@@ -83,7 +85,7 @@ class Row:
 
     def values(self) -> list[Any]:
         """The row as stored between the preview and the confirmation."""
-        return list(astuple(self))
+        return [getattr(self, name) for name in self.__slots__]  # astuple deep-copies: slow
 
 
 @dataclass(frozen=True)
@@ -154,11 +156,22 @@ def _unquote(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1)
+def _unprintable() -> re.Pattern[str]:
+    """Control, format, private-use and surrogate characters (built once, on first use).
+
+    Format characters live in planes 0, 1 and 14 only; the rest are whole known blocks.
+    """
+    ranges = ["\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U0010ffff"]
+    for code in (*range(0xA0, 0x20000), *range(0xE0000, 0xE1000)):
+        if unicodedata.category(chr(code)) == "Cf":
+            ranges.append(chr(code))
+    return re.compile("[" + "".join(ranges) + "]")
+
+
 def _printable(value: str, multiline: bool) -> bool:
-    allowed = "\n" if multiline else ""
-    return not any(
-        unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") and ch not in allowed for ch in value
-    )
+    found = _unprintable().search(value.replace("\n", "") if multiline else value)
+    return found is None
 
 
 def _category_path(value: str) -> str | None:
@@ -177,9 +190,14 @@ def _flag(value: str) -> bool | None:
 
 def _check(line: int, cells: dict[str, str]) -> Row | BadLine:
     """One line's values, each checked; the first problem found names the line."""
-    for name, value in cells.items():
-        if not _printable(value, multiline=name.startswith("description")):
-            return BadLine(line, "control_chars", name)
+    if not _printable(" ".join(cells.values()), multiline=True):
+        for name, value in cells.items():
+            if not _printable(value, multiline=name.startswith("description")):
+                return BadLine(line, "control_chars", name)
+    else:
+        for name in _SINGLE_LINE:
+            if "\n" in cells.get(name, ""):
+                return BadLine(line, "control_chars", name)
     sku = cells["sku"].strip()
     if not _SKU.fullmatch(sku):
         return BadLine(line, "bad_sku", sku[:64])
@@ -256,7 +274,10 @@ def read_upload(data: bytes, progress: Progress | None = None) -> tuple[list[Row
             if len(record) != len(header):
                 bad.append(BadLine(line, "cell_count", f"{len(record)}/{len(header)}"))
                 continue
-            checked = _check(line, {k: _unquote(v) for k, v in zip(header, record, strict=True)})
+            cells = dict(zip(header, record, strict=True))
+            if "'" in record_text(record):
+                cells = {k: _unquote(v) for k, v in cells.items()}
+            checked = _check(line, cells)
             if isinstance(checked, BadLine):
                 bad.append(checked)
             elif checked.sku in seen:
@@ -269,6 +290,11 @@ def read_upload(data: bytes, progress: Progress | None = None) -> tuple[list[Row
     if not rows and not bad:
         bad.append(BadLine(1, "empty"))
     return rows, bad
+
+
+def record_text(record: list[str]) -> str:
+    """The first characters of every cell, where the export's apostrophe guard would be."""
+    return "".join(cell[:1] for cell in record)
 
 
 def rows_from_values(stored: Iterable[list[Any]]) -> list[Row]:
