@@ -7,7 +7,7 @@ is the owner's. Each change is written to the audit log in the same transaction.
 
 from __future__ import annotations
 
-from handlers import admin_csv
+from handlers import admin_csv, admin_shop
 from handlers.context import Ctx, Router
 from handlers.events import EventKind
 from handlers.format import money, shorten
@@ -17,6 +17,7 @@ from shop.models import Role
 
 router = Router()
 router.include(admin_csv.router)
+router.include(admin_shop.router)
 
 MAX_ARGUMENT = 200
 

@@ -23,6 +23,7 @@ from handlers.validation import (
     clean_name,
     clean_phone,
 )
+from shop import shop_settings
 from shop.cart import get_cart
 from shop.checkout import Contact, active_delivery_methods, place_order
 from shop.customers import save_contact
@@ -409,7 +410,9 @@ async def confirm(ctx: Ctx) -> Reply:
             channel=ctx.event.account.channel.value,
             delivery_method_id=method.id,
             contact=contact,
-            reservation_minutes=ctx.options.reservation_minutes,
+            reservation_minutes=await shop_settings.reservation_minutes(
+                ctx.session, ctx.options.reservation_minutes
+            ),
             limits=HoldLimits(ctx.options.max_unpaid_orders, ctx.options.max_units_per_sku),
         )
     except HoldLimitReached as refused:  # nothing was written: the draft stays for a retry

@@ -6,6 +6,7 @@ from handlers.context import Ctx, Router
 from handlers.screens import Button, Reply
 from shop.cart import cart_count
 from shop.customers import forget_personal_data, set_language
+from shop.shop_settings import read_setting, read_settings
 
 router = Router()
 
@@ -34,13 +35,19 @@ async def show_menu(ctx: Ctx) -> Reply:
 async def greet(ctx: Ctx) -> Reply:
     ctx.state.step = None
     name = ctx.event.display_name or ctx.customer.display_name or "👋"
-    return ctx.screen(ctx.t("menu.greeting", name=name), *await menu_buttons(ctx))
+    custom = await read_settings(ctx.session)
+    text = custom.get("greeting") or ctx.t("menu.greeting", name=name)  # the owner's, as typed
+    if custom.get("shop_name"):
+        text = f"{custom['shop_name']}\n\n{text}"
+    return ctx.screen(text, *await menu_buttons(ctx))
 
 
 @router.action(r"h")
 @router.command("help")
 async def show_help(ctx: Ctx) -> Reply:
-    return ctx.screen(ctx.t("help"), [ctx.button("btn.menu", "m")])
+    hours = await read_setting(ctx.session, "support_hours")
+    text = ctx.t("help") + ("\n\n" + ctx.t("menu.support_hours", hours=hours) if hours else "")
+    return ctx.screen(text, [ctx.button("btn.menu", "m")])
 
 
 @router.action(r"l")

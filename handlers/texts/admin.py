@@ -12,7 +12,8 @@ RU: dict[str, str] = {
     "/price АРТИКУЛ 1990 — новая цена (можно 1990,50)\n"
     "/stock АРТИКУЛ +5 — добавить на склад, =10 — задать остаток\n"
     "/hide АРТИКУЛ, /show АРТИКУЛ — скрыть или показать\n"
-    "/export — весь каталог файлом CSV\n\n"
+    "/export — весь каталог файлом CSV\n"
+    "/staff — сотрудники, /settings — настройки магазина\n\n"
     "Фото с подписью-артикулом добавится к товару. "
     "Файл CSV (как из /export) обновит каталог после проверки и подтверждения.",
     "admin.menu_staff": "Команды сотрудника:\n"
@@ -77,6 +78,25 @@ RU: dict[str, str] = {
     "csv.applied": "Готово: добавлено {new}, изменено {changed}. Покупатели уже видят каталог.",
     "csv.dropped": "Загрузка отменена, ничего не изменилось.",
     "error.csv_too_big": "Файл больше {limit} МБ — такой я не приму. Разбейте его на части.",
+    "admin.staff_title": "Сотрудники и владельцы (добавленные в чате):",
+    "admin.staff_none": "— пока никого",
+    "admin.staff_line": "• {account} — {role} {name}",
+    "admin.staff_configured": "Из настроек сервера (OWNERS, STAFF): {accounts}",
+    "admin.staff_usage": "Команды: /staff add telegram:ID [owner] [имя] — добавить, "
+    "/staff remove vk:ID — убрать. ID — номер аккаунта в мессенджере.",
+    "admin.staff_added": "{account} теперь {role}.",
+    "admin.staff_same": "{account} уже {role}.",
+    "admin.staff_removed": "{account} больше не сотрудник.",
+    "admin.staff_absent": "{account} нет в списке сотрудников (OWNERS и STAFF меняются в "
+    "настройках сервера).",
+    "admin.settings_title": "Настройки магазина:",
+    "admin.settings_usage": "Изменить: /set name Название, /set greeting Приветствие, "
+    "/set hours Пн–Пт 10–19, /set reservation 30 (минут резерва неоплаченного заказа).",
+    "admin.setting_set": "Готово: {name} = {value}. Действует с этой минуты.",
+    "error.settings_bad_text": "Текст должен быть от 1 до {limit} символов.",
+    "error.settings_bad_number": "Нужно целое число от {low} до {high}.",
+    "error.settings_unknown": "Такой настройки нет. Список: /settings.",
+    "menu.support_hours": "Поддержка: {hours}",
 }
 
 EN: dict[str, str] = {
@@ -89,7 +109,8 @@ EN: dict[str, str] = {
     "/price SKU 1990 — a new price (1990.50 works too)\n"
     "/stock SKU +5 — add stock, =10 — set it\n"
     "/hide SKU, /show SKU — hide or show\n"
-    "/export — the whole catalog as a CSV file\n\n"
+    "/export — the whole catalog as a CSV file\n"
+    "/staff — staff, /settings — shop settings\n\n"
     "A photo captioned with a SKU is added to that product. "
     "A CSV file (as /export makes) updates the catalog after a check and your confirmation.",
     "admin.menu_staff": "Staff commands:\n"
@@ -155,4 +176,23 @@ EN: dict[str, str] = {
     "csv.applied": "Done: {new} added, {changed} changed. Shoppers see the catalog already.",
     "csv.dropped": "Upload cancelled; nothing changed.",
     "error.csv_too_big": "The file is over {limit} MB; I cannot take it. Split it in parts.",
+    "admin.staff_title": "Staff and owners (added in the chat):",
+    "admin.staff_none": "— nobody yet",
+    "admin.staff_line": "• {account} — {role} {name}",
+    "admin.staff_configured": "From the server settings (OWNERS, STAFF): {accounts}",
+    "admin.staff_usage": "Commands: /staff add telegram:ID [owner] [name] — add, "
+    "/staff remove vk:ID — remove. ID is the account's number in the messenger.",
+    "admin.staff_added": "{account} is {role} now.",
+    "admin.staff_same": "{account} already is {role}.",
+    "admin.staff_removed": "{account} is no longer staff.",
+    "admin.staff_absent": "{account} is not on the staff list (OWNERS and STAFF are changed "
+    "in the server settings).",
+    "admin.settings_title": "Shop settings:",
+    "admin.settings_usage": "To change: /set name Name, /set greeting Greeting, "
+    "/set hours Mon–Fri 10–19, /set reservation 30 (minutes an unpaid order holds stock).",
+    "admin.setting_set": "Done: {name} = {value}. It counts from now on.",
+    "error.settings_bad_text": "The text must be 1 to {limit} characters.",
+    "error.settings_bad_number": "A whole number from {low} to {high} is needed.",
+    "error.settings_unknown": "There is no such setting. The list: /settings.",
+    "menu.support_hours": "Support: {hours}",
 }

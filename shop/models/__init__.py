@@ -27,6 +27,7 @@ from shop.models.system import (
     OutboxMessage,
     OutboxStatus,
     PollPosition,
+    ShopSetting,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "Refund",
     "RefundStatus",
     "Role",
+    "ShopSetting",
     "StaffMember",
     "Variant",
 ]

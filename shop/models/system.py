@@ -107,3 +107,12 @@ class PollPosition(Base):
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ShopSetting(Base):
+    """One shop setting an owner changed from the chat (shop.shop_settings names them)."""
+
+    __tablename__ = "shop_settings"
+
+    key: Mapped[str] = mapped_column(String(48), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -150,6 +150,10 @@ async def test_shoppers_are_refused_every_admin_command_and_button(conversation,
         "/show DEMO-001-00",
         "/find футболка",
         "/export",
+        "/staff add telegram:66 owner",
+        "/staff",
+        "/settings",
+        "/set greeting Взломано",
     ]:
         await mallory.send(command)
         assert mallory.text == "Это доступно только сотрудникам магазина.", command
@@ -186,3 +190,45 @@ async def test_english_mode_shows_english_texts_where_there_are_some(conversatio
     russian = Person(conversation, 80)
     await russian.send("Байкал")
     assert any(label.startswith("Футболка «Байкал»") for label in russian.buttons)
+
+
+async def test_owner_keeps_the_staff_list_and_shop_settings(conversation, demo):
+    owner = Person(conversation, OWNER)
+    newcomer = Person(conversation, 555)
+    await newcomer.send("/find футболка")
+    assert newcomer.text == "Это доступно только сотрудникам магазина."
+    await owner.send("/staff add telegram:555 Катя")
+    assert owner.text == "telegram:555 теперь staff."
+    await newcomer.send("/find футболка")
+    assert "DEMO-001-00" in newcomer.text
+    await newcomer.send("/staff add telegram:556")
+    assert newcomer.text == "Это доступно только сотрудникам магазина."
+    await owner.send("/staff")
+    assert "telegram:555 — staff Катя" in owner.text and f"telegram:{OWNER}" in owner.text
+    await owner.send("/staff add nobody")
+    assert owner.text.startswith("Команды: /staff add")
+    await owner.send("/staff remove telegram:555")
+    await newcomer.send("/find футболка")
+    assert newcomer.text == "Это доступно только сотрудникам магазина."
+
+    for command, answer in [
+        ("/set reservation abc", "Нужно целое число от 5 до 10080."),
+        ("/set reservation 0", "Нужно целое число от 5 до 10080."),
+        ("/set colour red", "Изменить: /set name"),
+        ("/set greeting <b>Привет!</b> Мы открылись.", "Готово: greeting = <b>Привет!</b>"),
+        ("/set name Лавка", "Готово: name = Лавка"),
+        ("/set hours Пн–Пт 10–19", "Готово: hours"),
+        ("/set reservation 45", "Готово: reservation = 45"),
+    ]:
+        await owner.send(command)
+        assert owner.text.startswith(answer), command
+    shopper = Person(conversation, 81)
+    await shopper.send("/start")
+    assert shopper.text == "Лавка\n\n<b>Привет!</b> Мы открылись."
+    await shopper.send("/help")
+    assert shopper.text.endswith("Поддержка: Пн–Пт 10–19")
+    await owner.send("/settings")
+    assert "reservation: 45" in owner.text
+    async with demo() as session:
+        changes = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert changes == ["staff_add", "staff_remove", "setting", "setting", "setting", "setting"]
