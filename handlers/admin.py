@@ -7,7 +7,7 @@ is the owner's. Each change is written to the audit log in the same transaction.
 
 from __future__ import annotations
 
-from handlers import admin_csv, admin_shop
+from handlers import admin_categories, admin_csv, admin_shop
 from handlers.context import Ctx, Router
 from handlers.events import EventKind
 from handlers.format import money, shorten
@@ -18,6 +18,7 @@ from shop.models import Role
 router = Router()
 router.include(admin_csv.router)
 router.include(admin_shop.router)
+router.include(admin_categories.router)
 
 MAX_ARGUMENT = 200
 
@@ -140,3 +141,15 @@ async def attach_photo(ctx: Ctx) -> Reply | None:
     return ctx.screen(
         ctx.t("admin.photo_added", sku=caption, count=count), [ctx.button("btn.admin", "adm")]
     )
+
+
+@router.command("delete")
+async def delete_command(ctx: Ctx) -> Reply:
+    """Delete a SKU's product, or hide it while an open order holds it."""
+    await ctx.require(Role.OWNER, "delete")
+    args = _args(ctx)
+    if len(args) != 1:
+        return _usage(ctx, "admin.delete_usage")
+    deleted = await catalog_admin.delete_product(ctx.session, ctx.event.account, args[0])
+    key = "admin.deleted" if deleted else "admin.deleted_hidden"
+    return ctx.screen(ctx.t(key, sku=args[0]), [ctx.button("btn.admin", "adm")])

@@ -97,7 +97,10 @@ async def confirm_upload(ctx: Ctx, answer: str, upload_id: str) -> Reply:
     await ctx.session.execute(delete(CatalogUpload).where(CatalogUpload.id == upload.id))
     if answer == "no":
         return ctx.screen(ctx.t("csv.dropped"), [ctx.button("btn.admin", "adm")])
-    planned = await csv_catalog.plan(ctx.session, csv_catalog.rows_from_values(upload.rows))
+    stored_id, rows = upload.id, csv_catalog.rows_from_values(upload.rows)
+    ctx.session.expunge(upload)  # its stored copy of the rows can go
+    del upload
+    planned = await csv_catalog.plan(ctx.session, rows)
     if planned.bad:  # the shop changed since the preview
         return _bad_lines(ctx, planned.bad)
     await csv_catalog.apply(ctx.session, planned)
@@ -105,7 +108,7 @@ async def confirm_upload(ctx: Ctx, answer: str, upload_id: str) -> Reply:
         ctx.session,
         ctx.event.account,
         "csv_import",
-        f"upload:{upload.id}",
+        f"upload:{stored_id}",
         {c.sku: {k: v[0] for k, v in c.fields.items()} for c in planned.changed[:AUDITED_CHANGES]},
         {
             "new": len(planned.new),

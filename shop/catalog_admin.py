@@ -10,13 +10,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import audit
 from shop.accounts import AccountRef
 from shop.errors import ShopError
-from shop.models import Category, Product, ProductPhoto, Variant
+from shop.models import (
+    Category,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    ProductPhoto,
+    Variant,
+)
 from shop.search import matching_product_ids
 
 MAX_PRICE = 100_000_000_00
@@ -226,3 +234,50 @@ async def add_photo(session: AsyncSession, actor: AccountRef, sku: str, data: by
         {"photo": photo.id, "bytes": len(data), "sku": variant.sku},
     )
     return (count or 0) + 1
+
+
+OPEN_ORDERS = (
+    OrderStatus.NEW,
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.ASSEMBLING,
+    OrderStatus.SHIPPED,
+)
+"""Orders still being sold, paid for or delivered: a product they hold is hidden, not deleted."""
+
+
+async def delete_product(session: AsyncSession, actor: AccountRef, sku: str) -> bool:
+    """Delete the product of ``sku`` with its SKUs and photos; True when deleted.
+
+    When an open order holds one of its SKUs it is hidden instead (False). Orders closed
+    since keep their own copy of titles and prices.
+    """
+    variant = await _variant(session, sku)
+    product = await session.get(Product, variant.product_id)
+    assert product is not None
+    held = await session.scalar(
+        select(func.count())
+        .select_from(OrderLine)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Variant, Variant.id == OrderLine.variant_id)
+        .where(Variant.product_id == product.id, Order.status.in_(OPEN_ORDERS))
+    )
+    subject = f"product:{product.id}"
+    if held:
+        was_hidden = product.hidden
+        product.hidden = True
+        await session.flush()
+        await audit.record(
+            session, actor, "hide", subject, {"hidden": was_hidden}, {"hidden": True}
+        )
+        return False
+    before = {"title": product.title, "skus": [v.sku for v in await _skus(session, product.id)]}
+    await session.execute(delete(Variant).where(Variant.product_id == product.id))
+    await session.execute(delete(Product).where(Product.id == product.id))
+    session.expunge(product)
+    await audit.record(session, actor, "delete", subject, before, None)
+    return True
+
+
+async def _skus(session: AsyncSession, product_id: int) -> list[Variant]:
+    return list(await session.scalars(select(Variant).where(Variant.product_id == product_id)))

@@ -342,19 +342,20 @@ _CATALOG = (
 )
 
 
+_CATALOG_ORDER = (
+    Category.position,
+    Category.id,
+    Product.position,
+    Product.id,
+    Variant.position,
+    Variant.id,
+)
+
+
 async def current_rows(session: AsyncSession) -> tuple[list[Row], dict[str, tuple[int, int]]]:
     """Every SKU in the shop as a Row (line 0), and SKU -> (variant id, product id)."""
     paths = await _category_paths(session)
-    found = await session.execute(
-        _CATALOG.order_by(
-            Category.position,
-            Category.id,
-            Product.position,
-            Product.id,
-            Variant.position,
-            Variant.id,
-        )
-    )
+    found = await session.execute(_CATALOG.order_by(*_CATALOG_ORDER))
     rows, ids = [], {}
     for (
         vid,
@@ -579,10 +580,20 @@ def _cells(row: Row) -> list[str]:
 
 
 async def export(session: AsyncSession) -> bytes:
-    """The whole catalog in the import's format: UTF-8 with a BOM, ``;`` between cells."""
-    rows, _ = await current_rows(session)
+    """The whole catalog in the import's format: UTF-8 with a BOM, ``;`` between cells.
+
+    Written row by row as the database streams them, never a second copy of the catalog.
+    """
+    paths = await _category_paths(session)
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(_cells(row) for row in rows)
+    found = await session.stream(_CATALOG.order_by(*_CATALOG_ORDER))
+    async for _, _, sku, cid, title, title_en, desc, desc_en, size, colour, *rest in found:
+        price, stock, variant_hidden, product_hidden = rest
+        row = Row(
+            0, sku, paths[cid], title, title_en, desc, desc_en, size or "", colour or "",
+            price, stock, bool(variant_hidden), bool(product_hidden),
+        )  # fmt: skip
+        writer.writerow(_cells(row))
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")

@@ -12,6 +12,8 @@ RU: dict[str, str] = {
     "/price АРТИКУЛ 1990 — новая цена (можно 1990,50)\n"
     "/stock АРТИКУЛ +5 — добавить на склад, =10 — задать остаток\n"
     "/hide АРТИКУЛ, /show АРТИКУЛ — скрыть или показать\n"
+    "/delete АРТИКУЛ — удалить товар (в открытых заказах — скрыть)\n"
+    "/cats — разделы каталога\n"
     "/export — весь каталог файлом CSV\n"
     "/staff — сотрудники, /settings — настройки магазина\n\n"
     "Фото с подписью-артикулом добавится к товару. "
@@ -38,6 +40,11 @@ RU: dict[str, str] = {
     "admin.find_hidden": " (скрыт)",
     "admin.find_more": "…и ещё. Уточните запрос.",
     "admin.find_none": "По «{query}» ничего не нашлось.",
+    "admin.delete_usage": "Как удалить товар: /delete АРТИКУЛ — удалит товар этого артикула "
+    "со всеми вариантами и фото.",
+    "admin.deleted": "Товар артикула {sku} удалён со всеми вариантами.",
+    "admin.deleted_hidden": "Товар артикула {sku} есть в открытых заказах, поэтому он скрыт, "
+    "а не удалён. Удалите его, когда заказы закроются.",
     "admin.photo_added": "Фото добавлено к товару {sku}. Теперь у него фото: {count}.",
     "error.admin_bad_photo": "Это не похоже на фото (нужен JPEG, PNG, GIF или WebP до 10 МБ).",
     "error.admin_too_many_photos": "У товара уже {limit} фото — больше не добавить.",
@@ -97,6 +104,15 @@ RU: dict[str, str] = {
     "error.settings_bad_number": "Нужно целое число от {low} до {high}.",
     "error.settings_unknown": "Такой настройки нет. Список: /settings.",
     "menu.support_hours": "Поддержка: {hours}",
+    "admin.cats_title": "Разделы (номер. название / English):",
+    "admin.cat_facts": " — товаров: {products}, порядок {position}",
+    "admin.cat_usage": "Команды: /cat add Название | English — новый раздел (/cat add НОМЕР "
+    "Название — внутри раздела), /cat rename НОМЕР Название | English, /cat move НОМЕР "
+    "НОВЫЙ_РОДИТЕЛЬ (или top), /cat hide НОМЕР, /cat show НОМЕР, /cat order НОМЕР 3.",
+    "admin.cat_done": "Готово: раздел {id} обновлён. Список: /cats",
+    "error.category_bad_title": "Название раздела — от 1 до {limit} символов и без «/».",
+    "error.category_unknown": "Раздела с номером {id} нет. Список: /cats",
+    "error.category_cycle": "Раздел нельзя переместить внутрь него самого.",
 }
 
 EN: dict[str, str] = {
@@ -109,6 +125,8 @@ EN: dict[str, str] = {
     "/price SKU 1990 — a new price (1990.50 works too)\n"
     "/stock SKU +5 — add stock, =10 — set it\n"
     "/hide SKU, /show SKU — hide or show\n"
+    "/delete SKU — delete the product (hidden while in open orders)\n"
+    "/cats — catalog categories\n"
     "/export — the whole catalog as a CSV file\n"
     "/staff — staff, /settings — shop settings\n\n"
     "A photo captioned with a SKU is added to that product. "
@@ -135,6 +153,11 @@ EN: dict[str, str] = {
     "admin.find_hidden": " (hidden)",
     "admin.find_more": "…and more. Narrow the search.",
     "admin.find_none": "Nothing found for “{query}”.",
+    "admin.delete_usage": "To delete a product: /delete SKU — deletes that SKU's product with "
+    "all its options and photos.",
+    "admin.deleted": "The product of {sku} is deleted with all its options.",
+    "admin.deleted_hidden": "The product of {sku} is in open orders, so it is hidden, not "
+    "deleted. Delete it once those orders are closed.",
     "admin.photo_added": "Photo added to the product of {sku}. It has {count} photo(s) now.",
     "error.admin_bad_photo": "This does not look like a photo (JPEG, PNG, GIF or WebP up to "
     "10 MB).",
@@ -195,4 +218,13 @@ EN: dict[str, str] = {
     "error.settings_bad_number": "A whole number from {low} to {high} is needed.",
     "error.settings_unknown": "There is no such setting. The list: /settings.",
     "menu.support_hours": "Support: {hours}",
+    "admin.cats_title": "Categories (number. title / English):",
+    "admin.cat_facts": " — products: {products}, order {position}",
+    "admin.cat_usage": "Commands: /cat add Title | English — a new category (/cat add NUMBER "
+    "Title — inside one), /cat rename NUMBER Title | English, /cat move NUMBER NEW_PARENT "
+    "(or top), /cat hide NUMBER, /cat show NUMBER, /cat order NUMBER 3.",
+    "admin.cat_done": "Done: category {id} updated. The list: /cats",
+    "error.category_bad_title": "A category title is 1 to {limit} characters, without '/'.",
+    "error.category_unknown": "There is no category number {id}. The list: /cats",
+    "error.category_cycle": "A category cannot move inside itself.",
 }

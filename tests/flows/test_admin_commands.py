@@ -232,3 +232,68 @@ async def test_owner_keeps_the_staff_list_and_shop_settings(conversation, demo):
     async with demo() as session:
         changes = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert changes == ["staff_add", "staff_remove", "setting", "setting", "setting", "setting"]
+
+
+async def _place_order(shopper: Person, search: str, label: str) -> None:
+    await shopper.send(search)
+    await shopper.press(label)
+    await shopper.press("В корзину")
+    await shopper.press("Перейти в корзину")
+    await shopper.press("Оформить заказ")
+    await shopper.press("Использовать")
+    await shopper.send("+79001234567")
+    await shopper.press("Самовывоз")
+    await shopper.press("Без комментария")
+    await shopper.press("Без чека на почту")
+    await shopper.press("Подтвердить заказ")
+    assert "оформлен" in shopper.text
+
+
+async def test_delete_removes_a_product_unless_an_open_order_holds_it(conversation, demo):
+    owner = Person(conversation, OWNER)
+    await _place_order(Person(conversation, 82), "оверсайз", "оверсайз")
+    await owner.send("/delete DEMO-002-01")
+    assert "есть в открытых заказах, поэтому он скрыт" in owner.text
+    await owner.send("/delete DEMO-001-03")
+    assert owner.text == "Товар артикула DEMO-001-03 удалён со всеми вариантами."
+    await owner.send("/delete DEMO-001-00")
+    assert "Артикула «DEMO-001-00» нет" in owner.text
+    async with demo() as session:
+        oversize = await session.scalar(select(Product).where(Product.title.contains("оверсайз")))
+        assert oversize is not None and oversize.hidden
+        assert await session.scalar(select(Product).where(Product.title.contains("Байкал"))) is None
+        order = (await session.scalars(select(Order))).one()
+        assert order.items_total == 199000
+
+
+async def test_owner_edits_the_category_tree(conversation, demo):
+    owner = Person(conversation, OWNER)
+    shopper = Person(conversation, 83)
+    await owner.send("/cat add Сад | Garden")
+    assert owner.text.startswith("Готово: раздел")
+    async with demo() as session:
+        garden = await session.scalar(select(Category).where(Category.title == "Сад"))
+        shoes = await session.scalar(select(Category).where(Category.title == "Обувь"))
+        clothes = await session.scalar(select(Category).where(Category.title == "Одежда"))
+    await owner.send(f"/cat add {garden.id} Лейки")
+    await owner.send(f"/cat move {shoes.id} {garden.id}")
+    await owner.send(f"/cat move {garden.id} {shoes.id}")
+    assert owner.text == "Раздел нельзя переместить внутрь него самого."
+    await owner.send(f"/cat rename {clothes.id} Одежда и обувь | Clothes")
+    await owner.send(f"/cat order {garden.id} 0")
+    await owner.send(f"/cat hide {garden.id}")
+    await owner.send("/cat rename 999999 X")
+    assert owner.text == "Раздела с номером 999999 нет. Список: /cats"
+    await owner.send("/cat rename 1 a/b")
+    assert owner.text.startswith("Название раздела — от 1 до 100")
+    await owner.send("/cat fly 1")
+    assert owner.text.startswith("Команды: /cat add")
+    await owner.send("/cats")
+    assert f"{garden.id}. Сад / Garden — товаров: 0, порядок 0 (скрыт)" in owner.text
+    assert f"  {shoes.id}. Обувь" in owner.text
+    await shopper.action("c")
+    assert "Одежда и обувь" in shopper.buttons
+    assert "Сад" not in shopper.buttons and "Обувь" not in shopper.buttons
+    await owner.send(f"/cat show {garden.id}")
+    await shopper.action("c")
+    assert "Сад" in shopper.buttons
