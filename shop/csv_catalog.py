@@ -14,11 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,7 @@ from shop.errors import ShopError
 from shop.models import Category, Product, Variant
 
 MAX_BYTES = 5 * 1024 * 1024
+T = TypeVar("T")
 COLUMNS = (
     "sku",
     "category",
@@ -178,7 +180,7 @@ def _category_path(value: str) -> str | None:
     parts = [" ".join(part.split()) for part in value.split("/")]
     if not parts or any(not part or len(part) > 100 for part in parts) or len(parts) > 5:
         return None
-    return PATH_SEPARATOR.join(parts)
+    return sys.intern(PATH_SEPARATOR.join(parts))  # one string per category, not per row
 
 
 def _flag(value: str) -> bool | None:
@@ -506,42 +508,34 @@ async def apply(session: AsyncSession, planned: Plan, progress: Progress | None 
                 changed_products.setdefault(int(key[1]), row)
         else:
             new_products.setdefault(key, row)
-    if new_products:
-        keys = list(new_products)
+    keys = list(new_products)
+    for creating in _chunks(list(enumerate(keys))):
         created = await session.execute(
             insert(Product).returning(Product.id, sort_by_parameter_order=True),
             [
                 {**_product_columns(new_products[key], categories), "position": position}
-                for position, key in enumerate(keys)
+                for position, key in creating
             ],
         )
-        product_ids.update(zip(keys, created.scalars(), strict=True))
-    if progress is not None:
-        progress(len(new_products))
-    if changed_products:
+        product_ids.update(zip((key for _, key in creating), created.scalars(), strict=True))
+        _tell(progress, len(creating))
+    product_table, variant_table = table_of(Product), table_of(Variant)
+    for products in _chunks(list(changed_products.items())):
         await session.execute(
-            update(table_of(Product)).where(table_of(Product).c.id == bindparam("pid")),
-            [
-                {"pid": pid, **_product_columns(row, categories)}
-                for pid, row in changed_products.items()
-            ],
+            update(product_table).where(product_table.c.id == bindparam("pid")),
+            [{"pid": pid, **_product_columns(row, categories)} for pid, row in products],
         )
-    changed_variants = [
-        {"vid": planned.existing[row.sku][0], **_variant_columns(row)}
-        for row in planned.rows
-        if row.sku in changed_skus
-    ]
-    if changed_variants:
+        _tell(progress, len(products))
+    for variants in _chunks([row for row in planned.rows if row.sku in changed_skus]):
         await session.execute(
-            update(table_of(Variant)).where(table_of(Variant).c.id == bindparam("vid")),
-            changed_variants,
+            update(variant_table).where(variant_table.c.id == bindparam("vid")),
+            [{"vid": planned.existing[row.sku][0], **_variant_columns(row)} for row in variants],
         )
-    if progress is not None:
-        progress(len(changed_variants))
-    if planned.new:
-        index_of = {id(row): index for index, row in enumerate(planned.rows)}
+        _tell(progress, len(variants))
+    index_of = {id(row): index for index, row in enumerate(planned.rows)}
+    for adding in _chunks(planned.new):
         await session.execute(
-            insert(table_of(Variant)),
+            insert(variant_table),
             [
                 {
                     "product_id": product_ids[planned.product_of[index_of[id(row)]]],
@@ -549,9 +543,24 @@ async def apply(session: AsyncSession, planned: Plan, progress: Progress | None 
                     "position": row.line,
                     **_variant_columns(row),
                 }
-                for row in planned.new
+                for row in adding
             ],
         )
+        _tell(progress, len(adding))
+
+
+CHUNK = 2000
+"""Rows a bulk statement carries: the parameters of the whole file never exist at once."""
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _tell(progress: Progress | None, done: int) -> None:
+    if progress is not None:
+        progress(done)
 
 
 # ---- export ---------------------------------------------------------------------------------
