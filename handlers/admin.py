@@ -7,7 +7,7 @@ is the owner's. Each change is written to the audit log in the same transaction.
 
 from __future__ import annotations
 
-from handlers import admin_categories, admin_csv, admin_shop
+from handlers import admin_categories, admin_csv, admin_delivery, admin_shop
 from handlers.context import Ctx, Router
 from handlers.events import EventKind
 from handlers.format import money, shorten
@@ -19,6 +19,7 @@ router = Router()
 router.include(admin_csv.router)
 router.include(admin_shop.router)
 router.include(admin_categories.router)
+router.include(admin_delivery.router)
 
 MAX_ARGUMENT = 200
 

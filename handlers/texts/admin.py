@@ -13,7 +13,7 @@ RU: dict[str, str] = {
     "/stock АРТИКУЛ +5 — добавить на склад, =10 — задать остаток\n"
     "/hide АРТИКУЛ, /show АРТИКУЛ — скрыть или показать\n"
     "/delete АРТИКУЛ — удалить товар (в открытых заказах — скрыть)\n"
-    "/cats — разделы каталога\n"
+    "/cats — разделы каталога, /delivery — доставка\n"
     "/export — весь каталог файлом CSV\n"
     "/staff — сотрудники, /settings — настройки магазина\n\n"
     "Фото с подписью-артикулом добавится к товару. "
@@ -113,6 +113,18 @@ RU: dict[str, str] = {
     "error.category_bad_title": "Название раздела — от 1 до {limit} символов и без «/».",
     "error.category_unknown": "Раздела с номером {id} нет. Список: /cats",
     "error.category_cycle": "Раздел нельзя переместить внутрь него самого.",
+    "admin.delivery_title": "Способы доставки:",
+    "admin.delivery_line": "• {code}: {title} — {price}",
+    "admin.delivery_address": ", нужен адрес",
+    "admin.delivery_cash": ", можно наличными",
+    "admin.delivery_off": " (выключен)",
+    "admin.delivery_usage": "Изменить или добавить: /delivery set КОД ЦЕНА [address] [cash] "
+    "Название | English, например /delivery set courier 350 address Курьер | Courier. "
+    "Выключить: /delivery off КОД, включить: /delivery on КОД.",
+    "admin.delivery_saved": "Готово: способ доставки {code} сохранён. Список: /delivery",
+    "error.delivery_bad_code": "Код доставки — латинские буквы, цифры, «-» и «_», до 32 знаков.",
+    "error.delivery_bad_title": "Название доставки — от 1 до {limit} символов.",
+    "error.delivery_unknown": "Способа доставки {method} нет. Список: /delivery",
 }
 
 EN: dict[str, str] = {
@@ -126,7 +138,7 @@ EN: dict[str, str] = {
     "/stock SKU +5 — add stock, =10 — set it\n"
     "/hide SKU, /show SKU — hide or show\n"
     "/delete SKU — delete the product (hidden while in open orders)\n"
-    "/cats — catalog categories\n"
+    "/cats — catalog categories, /delivery — delivery\n"
     "/export — the whole catalog as a CSV file\n"
     "/staff — staff, /settings — shop settings\n\n"
     "A photo captioned with a SKU is added to that product. "
@@ -227,4 +239,16 @@ EN: dict[str, str] = {
     "error.category_bad_title": "A category title is 1 to {limit} characters, without '/'.",
     "error.category_unknown": "There is no category number {id}. The list: /cats",
     "error.category_cycle": "A category cannot move inside itself.",
+    "admin.delivery_title": "Delivery methods:",
+    "admin.delivery_line": "• {code}: {title} — {price}",
+    "admin.delivery_address": ", needs an address",
+    "admin.delivery_cash": ", cash allowed",
+    "admin.delivery_off": " (off)",
+    "admin.delivery_usage": "To change or add: /delivery set CODE PRICE [address] [cash] "
+    "Title | English, e.g. /delivery set courier 350 address Курьер | Courier. "
+    "Off: /delivery off CODE, on: /delivery on CODE.",
+    "admin.delivery_saved": "Done: delivery method {code} saved. The list: /delivery",
+    "error.delivery_bad_code": "A delivery code is Latin letters, digits, '-' and '_', up to 32.",
+    "error.delivery_bad_title": "A delivery title is 1 to {limit} characters.",
+    "error.delivery_unknown": "There is no delivery method {method}. The list: /delivery",
 }

@@ -297,3 +297,35 @@ async def test_owner_edits_the_category_tree(conversation, demo):
     await owner.send(f"/cat show {garden.id}")
     await shopper.action("c")
     assert "Сад" in shopper.buttons
+
+
+async def test_owner_keeps_delivery_methods(conversation, demo):
+    owner = Person(conversation, OWNER)
+    await owner.send("/delivery set sdek 400 address cash СДЭК до двери | CDEK door")
+    assert owner.text.startswith("Готово: способ доставки sdek сохранён")
+    await owner.send("/delivery set courier 0 Курьер бесплатно | Free courier")
+    await owner.send("/delivery off post")
+    for bad, answer in [
+        ("/delivery set sdek abc СДЭК", "Изменить или добавить"),
+        ("/delivery set Плохой 100 X", "Код доставки"),
+        ("/delivery off nowhere", "Способа доставки nowhere нет"),
+    ]:
+        await owner.send(bad)
+        assert owner.text.startswith(answer), bad
+    await owner.send("/delivery")
+    assert "• sdek: СДЭК до двери / CDEK door — 400 ₽, нужен адрес, можно наличными" in owner.text
+    assert (
+        "• post: Почта России / Russian Post — 290 ₽, нужен адрес, можно наличными (выключен)"
+        in (owner.text)
+    )
+    shopper = Person(conversation, 84, language_code="en")
+    await shopper.action("l:en")
+    await shopper.send("футболка байкал")
+    await shopper.press("Байкал")
+    await shopper.press("Add to cart")
+    await shopper.press("Go to cart")
+    await shopper.press("Checkout")
+    await shopper.press("Use")
+    await shopper.send("+79001234567")
+    assert "CDEK door — 400\u00a0₽" in shopper.buttons and "Free courier — free" in shopper.buttons
+    assert not any("Russian Post" in label for label in shopper.buttons)
