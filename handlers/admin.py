@@ -154,3 +154,18 @@ async def delete_command(ctx: Ctx) -> Reply:
     deleted = await catalog_admin.delete_product(ctx.session, ctx.event.account, args[0])
     key = "admin.deleted" if deleted else "admin.deleted_hidden"
     return ctx.screen(ctx.t(key, sku=args[0]), [ctx.button("btn.admin", "adm")])
+
+
+@router.command("edit")
+async def edit_command(ctx: Ctx) -> Reply:
+    """``/edit SKU FIELD VALUE``: any text of the SKU's product, its size or colour, its
+    category (by number)."""
+    await ctx.require(Role.OWNER, "edit")
+    sku, _, rest = ctx.event.text.strip()[:4200].partition(" ")
+    name, _, value = rest.strip().partition(" ")
+    if not sku or name.lower() not in catalog_admin.EDITABLE or not value.strip():
+        return _usage(ctx, "admin.edit_usage")
+    await catalog_admin.edit_field(ctx.session, ctx.event.account, sku, name.lower(), value)
+    return ctx.screen(
+        ctx.t("admin.edited", sku=sku, field=name.lower()), [ctx.button("btn.admin", "adm")]
+    )

@@ -281,3 +281,43 @@ async def delete_product(session: AsyncSession, actor: AccountRef, sku: str) -> 
 
 async def _skus(session: AsyncSession, product_id: int) -> list[Variant]:
     return list(await session.scalars(select(Variant).where(Variant.product_id == product_id)))
+
+
+PRODUCT_TEXTS = {"title": 200, "title_en": 200, "description": 4000, "description_en": 4000}
+VARIANT_TEXTS = {"size": 32, "colour": 32}
+EDITABLE = (*PRODUCT_TEXTS, *VARIANT_TEXTS, "category")
+
+
+async def edit_field(
+    session: AsyncSession, actor: AccountRef, sku: str, name: str, value: str
+) -> None:
+    """Change one field of a SKU (size, colour) or of its product (texts, category id).
+
+    A title must not be empty; English texts, size and colour may be ("-" clears them).
+    """
+    variant = await _variant(session, sku)
+    product = await session.get(Product, variant.product_id)
+    assert product is not None
+    value = value.strip()
+    clear = value == "-"
+    new_value: int | str | None
+    if name == "category":
+        if not value.isdigit() or await session.get(Category, int(value[:9])) is None:
+            raise ShopError("category_unknown", id=value[:12])
+        target: object = product
+        field, new_value = "category_id", int(value)
+    elif name in PRODUCT_TEXTS or name in VARIANT_TEXTS:
+        limit = PRODUCT_TEXTS.get(name) or VARIANT_TEXTS[name]
+        text = "" if clear else value if name.startswith("description") else " ".join(value.split())
+        if len(text) > limit or (name == "title" and not text):
+            raise ShopError("admin_bad_text", limit=limit)
+        target = product if name in PRODUCT_TEXTS else variant
+        field = name
+        new_value = (text or None) if name in VARIANT_TEXTS else text
+    else:
+        raise ShopError("admin_bad_field")
+    before = getattr(target, field)
+    setattr(target, field, new_value)
+    await session.flush()
+    subject = f"product:{product.id}" if target is product else f"variant:{variant.sku}"
+    await audit.record(session, actor, "edit", subject, {field: before}, {field: new_value})

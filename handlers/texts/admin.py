@@ -12,6 +12,7 @@ RU: dict[str, str] = {
     "/price АРТИКУЛ 1990 — новая цена (можно 1990,50)\n"
     "/stock АРТИКУЛ +5 — добавить на склад, =10 — задать остаток\n"
     "/hide АРТИКУЛ, /show АРТИКУЛ — скрыть или показать\n"
+    "/edit АРТИКУЛ поле значение — изменить название, описание, English, размер, цвет, раздел\n"
     "/delete АРТИКУЛ — удалить товар (в открытых заказах — скрыть)\n"
     "/cats — разделы каталога, /delivery — доставка\n"
     "/export — весь каталог файлом CSV\n"
@@ -45,6 +46,14 @@ RU: dict[str, str] = {
     "admin.deleted": "Товар артикула {sku} удалён со всеми вариантами.",
     "admin.deleted_hidden": "Товар артикула {sku} есть в открытых заказах, поэтому он скрыт, "
     "а не удалён. Удалите его, когда заказы закроются.",
+    "admin.edit_usage": "Как изменить товар: /edit АРТИКУЛ ПОЛЕ ЗНАЧЕНИЕ. Поля: title, "
+    "title_en, description, description_en (у всего товара), size, colour (у артикула), "
+    "category (номер раздела из /cats). «-» очищает необязательное поле.",
+    "admin.edited": "Готово: {field} у {sku} изменено. Покупатели уже видят.",
+    "error.admin_bad_text": "Значение должно быть не длиннее {limit} символов (название — "
+    "не пустым).",
+    "error.admin_bad_field": "Такого поля нет. Поля: title, title_en, description, "
+    "description_en, size, colour, category.",
     "admin.photo_added": "Фото добавлено к товару {sku}. Теперь у него фото: {count}.",
     "error.admin_bad_photo": "Это не похоже на фото (нужен JPEG, PNG, GIF или WebP до 10 МБ).",
     "error.admin_too_many_photos": "У товара уже {limit} фото — больше не добавить.",
@@ -137,6 +146,7 @@ EN: dict[str, str] = {
     "/price SKU 1990 — a new price (1990.50 works too)\n"
     "/stock SKU +5 — add stock, =10 — set it\n"
     "/hide SKU, /show SKU — hide or show\n"
+    "/edit SKU field value — change a title, description, English text, size, colour, category\n"
     "/delete SKU — delete the product (hidden while in open orders)\n"
     "/cats — catalog categories, /delivery — delivery\n"
     "/export — the whole catalog as a CSV file\n"
@@ -170,6 +180,13 @@ EN: dict[str, str] = {
     "admin.deleted": "The product of {sku} is deleted with all its options.",
     "admin.deleted_hidden": "The product of {sku} is in open orders, so it is hidden, not "
     "deleted. Delete it once those orders are closed.",
+    "admin.edit_usage": "To edit a product: /edit SKU FIELD VALUE. Fields: title, title_en, "
+    "description, description_en (the whole product), size, colour (the SKU), category "
+    "(a number from /cats). '-' clears an optional field.",
+    "admin.edited": "Done: {field} of {sku} changed. Shoppers see it already.",
+    "error.admin_bad_text": "The value must be at most {limit} characters (a title not empty).",
+    "error.admin_bad_field": "There is no such field. Fields: title, title_en, description, "
+    "description_en, size, colour, category.",
     "admin.photo_added": "Photo added to the product of {sku}. It has {count} photo(s) now.",
     "error.admin_bad_photo": "This does not look like a photo (JPEG, PNG, GIF or WebP up to "
     "10 MB).",

@@ -329,3 +329,35 @@ async def test_owner_keeps_delivery_methods(conversation, demo):
     await shopper.send("+79001234567")
     assert "CDEK door — 400\u00a0₽" in shopper.buttons and "Free courier — free" in shopper.buttons
     assert not any("Russian Post" in label for label in shopper.buttons)
+
+
+async def test_owner_edits_any_field_and_html_stays_text(conversation, demo):
+    owner = Person(conversation, OWNER)
+    await owner.send("/edit DEMO-001-00 title <b>Байкал</b> & Ко")
+    assert owner.text.startswith("Готово: title у DEMO-001-00 изменено")
+    await owner.send("/edit DEMO-001-00 title_en Baikal tee")
+    await owner.send("/edit DEMO-001-00 size XS")
+    await owner.send("/edit DEMO-001-00 colour -")
+    for bad, answer in [
+        ("/edit DEMO-001-00 title -", "Значение должно быть"),
+        ("/edit DEMO-001-00 weight 5", "Как изменить товар"),
+        ("/edit DEMO-001-00 category 99999", "Раздела с номером 99999 нет"),
+        ("/edit DEMO-001-00 size " + "X" * 40, "Значение должно быть"),
+        ("/edit", "Как изменить товар"),
+    ]:
+        await owner.send(bad)
+        assert owner.text.startswith(answer), bad
+    shopper = Person(conversation, 85)
+    await shopper.send("Байкал")
+    await shopper.press("<b>Байкал</b> & Ко")
+    assert shopper.text.startswith("<b>Байкал</b> & Ко\n\n")
+    assert "Вариант: XS\n" in shopper.text
+    async with demo() as session:
+        edits = list(
+            await session.scalars(
+                select(AuditEntry.subject)
+                .where(AuditEntry.action == "edit")
+                .order_by(AuditEntry.id)
+            )
+        )
+    assert edits == ["product:1", "product:1", "variant:DEMO-001-00", "variant:DEMO-001-00"]
