@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 import sys
 import unicodedata
@@ -87,7 +88,10 @@ class Row:
 
     def values(self) -> list[Any]:
         """The row as stored between the preview and the confirmation."""
-        return [getattr(self, name) for name in self.__slots__]  # astuple deep-copies: slow
+        return list(_ROW_VALUES(self))  # dataclasses.astuple deep-copies: slow
+
+
+_ROW_VALUES = operator.attrgetter(*Row.__slots__)
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ def _printable(value: str, multiline: bool) -> bool:
     return found is None
 
 
+@lru_cache(maxsize=4096)
 def _category_path(value: str) -> str | None:
     parts = [" ".join(part.split()) for part in value.split("/")]
     if not parts or any(not part or len(part) > 100 for part in parts) or len(parts) > 5:
@@ -355,41 +360,29 @@ _CATALOG_ORDER = (
 
 
 async def current_rows(session: AsyncSession) -> tuple[list[Row], dict[str, tuple[int, int]]]:
-    """Every SKU in the shop as a Row (line 0), and SKU -> (variant id, product id)."""
+    """Every SKU in the shop as a Row (line 0), and SKU -> (variant id, product id).
+
+    A product's texts are kept once for all its SKUs (they are the bulk of the memory).
+    """
     paths = await _category_paths(session)
     found = await session.execute(_CATALOG.order_by(*_CATALOG_ORDER))
     rows, ids = [], {}
-    for (
-        vid,
-        pid,
-        sku,
-        cid,
-        title,
-        title_en,
-        desc,
-        desc_en,
-        size,
-        colour,
-        price,
-        stock,
-        vh,
-        ph,
-    ) in found:
+    texts: dict[int, tuple[str, str, str, str]] = {}
+    for vid, pid, sku, cid, title, title_en, desc, desc_en, *variant in found:
+        size, colour, price, stock, variant_hidden, product_hidden = variant
+        shared = texts.setdefault(pid, (title, title_en, desc, desc_en))
         rows.append(
             Row(
                 0,
                 sku,
                 paths[cid],
-                title,
-                title_en,
-                desc,
-                desc_en,
+                *shared,
                 size or "",
                 colour or "",
                 price,
                 stock,
-                bool(vh),
-                bool(ph),
+                bool(variant_hidden),
+                bool(product_hidden),
             )
         )
         ids[sku] = (vid, pid)
