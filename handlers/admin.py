@@ -7,7 +7,13 @@ is the owner's. Each change is written to the audit log in the same transaction.
 
 from __future__ import annotations
 
-from handlers import admin_categories, admin_csv, admin_delivery, admin_shop
+from handlers import (
+    admin_categories,
+    admin_csv,
+    admin_delivery,
+    admin_products,
+    admin_shop,
+)
 from handlers.context import Ctx, Router
 from handlers.events import EventKind
 from handlers.format import money, shorten
@@ -20,6 +26,7 @@ router.include(admin_csv.router)
 router.include(admin_shop.router)
 router.include(admin_categories.router)
 router.include(admin_delivery.router)
+router.include(admin_products.router)
 
 MAX_ARGUMENT = 200
 
@@ -41,6 +48,7 @@ async def show_admin(ctx: Ctx) -> Reply:
     if role is Role.OWNER:
         return ctx.screen(
             ctx.t("admin.menu_owner"),
+            [ctx.button("btn.admin_new", "adm:new")],
             [ctx.button("btn.admin_export", "adm:export")],
             [ctx.button("btn.admin_import", "adm:import")],
             [ctx.button("btn.menu", "m")],

@@ -125,6 +125,10 @@ class Plan:
     """Row index -> the key of the product it belongs to."""
 
 
+def is_sku(text: str) -> bool:
+    return bool(_SKU.fullmatch(text))
+
+
 def decode(data: bytes) -> str:
     """UTF-8 (with or without a BOM), else Windows-1251, as spreadsheets save CSV in Russia."""
     if data.startswith(b"\xef\xbb\xbf"):

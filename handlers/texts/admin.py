@@ -134,6 +134,26 @@ RU: dict[str, str] = {
     "error.delivery_bad_code": "Код доставки — латинские буквы, цифры, «-» и «_», до 32 знаков.",
     "error.delivery_bad_title": "Название доставки — от 1 до {limit} символов.",
     "error.delivery_unknown": "Способа доставки {method} нет. Список: /delivery",
+    "btn.admin_new": "➕ Добавить товар",
+    "admin.new_category": "Новый товар. В какой раздел?",
+    "admin.new_title": "Название товара. Можно и английское через «|»: Кружка | Mug",
+    "admin.new_description": "Описание (можно с английским через «|»), или «-» без описания.",
+    "admin.new_variants": "Варианты — по строке на каждый: АРТИКУЛ; размер; цвет; цена; "
+    "остаток. Например:\nMUG-W; 300 мл; белая; 590; 10\nMUG-B; 300 мл; чёрная; 640,50; 4\n"
+    "Размер и цвет можно оставить пустыми.",
+    "admin.new_text_expected": "Напишите ответ текстом или нажмите «Отмена».",
+    "admin.new_taken": "Эти артикулы уже заняты: {skus}. Пришлите варианты с другими.",
+    "admin.new_bad.count": "Нужно от 1 до 30 строк с вариантами.",
+    "admin.new_bad.cells": "Строка {line}: нужно 5 значений через «;».",
+    "admin.new_bad.sku": "Строка {line}: артикул — буквы, цифры, «-», «_», «.», «/», до 64.",
+    "admin.new_bad.price": "Строка {line}: цена — число рублей больше нуля.",
+    "admin.new_bad.stock": "Строка {line}: остаток — целое число от 0.",
+    "admin.new_bad.long": "Строка {line}: размер и цвет — до 32 символов.",
+    "admin.new_bad.repeated": "Строка {line}: артикул повторяется.",
+    "admin.new_done": "Товар №{id} «{title}» добавлен, покупатели его уже видят. Фото: "
+    "пришлите картинку с подписью-артикулом, например {sku}.",
+    "admin.new_cancelled": "Добавление товара отменено.",
+    "error.admin_sku_taken": "Эти артикулы уже заняты: {skus}.",
 }
 
 EN: dict[str, str] = {
@@ -268,4 +288,24 @@ EN: dict[str, str] = {
     "error.delivery_bad_code": "A delivery code is Latin letters, digits, '-' and '_', up to 32.",
     "error.delivery_bad_title": "A delivery title is 1 to {limit} characters.",
     "error.delivery_unknown": "There is no delivery method {method}. The list: /delivery",
+    "btn.admin_new": "➕ Add a product",
+    "admin.new_category": "A new product. Which category?",
+    "admin.new_title": "The product's title. An English one may follow a '|': Кружка | Mug",
+    "admin.new_description": "The description (an English one after a '|'), or '-' for none.",
+    "admin.new_variants": "Its options, one line each: SKU; size; colour; price; stock. "
+    "E.g.:\nMUG-W; 300 ml; white; 590; 10\nMUG-B; 300 ml; black; 640.50; 4\n"
+    "Size and colour may stay empty.",
+    "admin.new_text_expected": "Type your answer or press Cancel.",
+    "admin.new_taken": "These SKUs are taken: {skus}. Send the options with other ones.",
+    "admin.new_bad.count": "1 to 30 lines of options are needed.",
+    "admin.new_bad.cells": "Line {line}: 5 values separated by ';' are needed.",
+    "admin.new_bad.sku": "Line {line}: a SKU is letters, digits, '-', '_', '.', '/', up to 64.",
+    "admin.new_bad.price": "Line {line}: the price is an amount of roubles above zero.",
+    "admin.new_bad.stock": "Line {line}: the stock is a whole number from 0.",
+    "admin.new_bad.long": "Line {line}: size and colour are up to 32 characters.",
+    "admin.new_bad.repeated": "Line {line}: the SKU repeats.",
+    "admin.new_done": "Product {id} “{title}” is added; shoppers see it already. Photos: "
+    "send an image captioned with a SKU, e.g. {sku}.",
+    "admin.new_cancelled": "Adding the product is cancelled.",
+    "error.admin_sku_taken": "These SKUs are taken: {skus}.",
 }

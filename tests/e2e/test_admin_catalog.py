@@ -7,8 +7,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.app import start
-from shop.models import AuditEntry, Product, ProductPhoto, Variant
+from shop.models import AuditEntry, Order, Product, ProductPhoto, Variant
 from tests.e2e.conftest import seen
+from tests.e2e.test_vk_storefront import tap
 from tests.emulators.telegram.driver import tiny_png
 from tests.emulators.vk import VkEmulator
 
@@ -103,17 +104,48 @@ async def test_owner_keeps_the_catalog_and_shoppers_see_it(telegram, shop_settin
         await owner.press("Применить")
         assert "добавлено 2, изменено 0" in seen(owner.screen.text)
 
-        # A photo captioned with a SKU joins the product.
-        await owner.send_photo(tiny_png(3, 3), caption="CAN-10")
-        assert "Фото добавлено к товару CAN-10" in seen(owner.screen.text)
+        # The add-product dialog: category, title RU | EN, description, two SKUs; a photo.
+        await owner.send("/admin")
+        await owner.press("➕ Добавить товар")
+        await owner.press("Аксессуары")
+        await owner.send("Кружка «Утро» | Morning mug")
+        await owner.send("Фарфор, 300 мл. | Porcelain, 300 ml.")
+        await owner.send("MUG-W; 300 мл; белая; 590; 10\nMUG-B; 300 мл; чёрная; 640,50; 4")
+        assert "«Кружка «Утро»» добавлен" in seen(owner.screen.text)
+        await owner.send_photo(tiny_png(3, 3), caption="MUG-W")
+        assert "Фото добавлено к товару MUG-W" in seen(owner.screen.text)
 
         # A VK shopper finds it, sees the photo, buys it.
-        await shopper.send("лейка")
-        await shopper.press("Лейка «Капля» — от 799,90\u00a0₽")
-        assert "Цена: 799,90 ₽" in seen(shopper.screen.text)
+        await shopper.send("кружка утро")
+        await tap(shopper, "Кружка «Утро» — от 590")
+        assert "Цена: 590 ₽" in seen(shopper.screen.text)
         assert shopper.screen.attachments and shopper.screen.attachments[0].type == "photo"
-        await shopper.press("10 л, зелёная")
-        await shopper.press("🛒 В корзину — 999\u00a0₽")
+        await tap(shopper, "300 мл, чёрная")
+        await tap(shopper, "🛒 В корзину")
+        await tap(shopper, "Перейти в корзину")
+        await tap(shopper, "✅ Оформить заказ")
+        await tap(shopper, "Использовать")
+        await shopper.send("+79001234567")
+        await tap(shopper, "Самовывоз")
+        await tap(shopper, "Без комментария")
+        await tap(shopper, "Без чека на почту")
+        await tap(shopper, "✅ Подтвердить")
+        assert "оформлен! Сумма: 640,50 ₽" in seen(shopper.screen.text)
+
+        # In English mode a shopper sees the English texts.
+        english = vk.user(group, first_name="Emma", lang="en")
+        await english.send("/language")
+        await tap(english, "English")
+        await english.send("кружка")
+        await tap(english, "Morning mug")
+        assert seen(english.screen.text).startswith("Morning mug\n\nPorcelain, 300 ml.")
+
+        # Photos of the imported product too, by a SKU in the caption.
+        await owner.send_photo(tiny_png(3, 3), caption="CAN-10")
+        assert "Фото добавлено к товару CAN-10" in seen(owner.screen.text)
+        await shopper.send("лейка")
+        await tap(shopper, "Лейка «Капля»")
+        await tap(shopper, "10 л, зелёная")
 
         # The owner on VK changes the price and stock; the shopper sees it at once.
         await vk_owner.send("/price CAN-10 1 200")
@@ -121,8 +153,8 @@ async def test_owner_keeps_the_catalog_and_shoppers_see_it(telegram, shop_settin
         await vk_owner.send("/stock CAN-10 +3")
         assert "было 2, стало 5 шт." in seen(vk_owner.screen.text)
         await shopper.send("лейка")
-        await shopper.press("Лейка «Капля» — от 799,90\u00a0₽")
-        await shopper.press("10 л, зелёная")
+        await tap(shopper, "Лейка «Капля»")
+        await tap(shopper, "10 л, зелёная")
         assert "Цена: 1 200 ₽" in seen(shopper.screen.text)
 
         # The VK owner's CSV goes through VK's file URL too.
@@ -131,14 +163,16 @@ async def test_owner_keeps_the_catalog_and_shoppers_see_it(telegram, shop_settin
         assert "CAN-5: price: 799,90 ₽ → 850 ₽" in seen(vk_owner.screen.text)
 
         async with runtime.sessions() as session:
-            product = await session.scalar(select(Product).where(Product.title_en != ""))
+            product = await session.scalar(select(Product).where(Product.title_en.like("Water%")))
             assert product is not None and product.title_en == "Watering can Drop"
             photos = await session.scalar(
                 select(func.count()).where(ProductPhoto.product_id == product.id)
             )
             assert photos == 1
             actions = list(await session.scalars(select(AuditEntry.action)))
-        assert actions == ["csv_import", "photo", "price", "stock"]
+            order = await session.scalar(select(Order))
+        assert actions == ["csv_import", "product_add", "photo", "photo", "price", "stock"]
+        assert order is not None and order.items_total == 64050
         assert vk.warnings == []
     finally:
         await runtime.stop()

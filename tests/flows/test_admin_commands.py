@@ -38,7 +38,7 @@ async def _audit(sessions) -> list[AuditEntry]:
 async def test_owner_menu_and_usage_help(conversation):
     owner = Person(conversation, OWNER, name="Ольга")
     await owner.send("/admin")
-    assert "/price АРТИКУЛ" in owner.text and "Выгрузить каталог" in owner.buttons[0]
+    assert "/price АРТИКУЛ" in owner.text and "Выгрузить каталог" in owner.buttons[1]
     for command, usage in [
         ("/price", "Как менять цену"),
         ("/price DEMO-001-00 abc", "Как менять цену"),
