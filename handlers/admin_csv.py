@@ -45,7 +45,7 @@ async def export_catalog(ctx: Ctx) -> Reply:
     return ctx.screen(
         ctx.t("csv.export"),
         [ctx.button("btn.admin", "adm")],
-        document=Document("catalog.csv", data),
+        document=Document(csv_catalog.EXPORT_NAME, data),
     )
 
 

@@ -30,6 +30,7 @@ from shop.errors import ShopError
 from shop.models import Category, Product, Variant
 
 MAX_BYTES = 5 * 1024 * 1024
+EXPORT_NAME = "catalog.csv"
 T = TypeVar("T")
 COLUMNS = (
     "sku",
