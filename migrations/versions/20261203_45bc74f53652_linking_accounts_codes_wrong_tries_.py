@@ -32,9 +32,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_link_attempts")),
     )
-    op.create_index(
-        "ix_link_attempts_account_time", "link_attempts", ["account_id", "created_at"]
-    )
+    op.create_index("ix_link_attempts_account_time", "link_attempts", ["account_id", "created_at"])
     op.create_table(
         "link_codes",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -37,7 +37,5 @@ class LinkAttempt(Base):
     __table_args__ = (Index("ix_link_attempts_account_time", "account_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("channel_accounts.id", ondelete="CASCADE")
-    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
