@@ -30,6 +30,15 @@ def channel_name(lang: str, channel: Channel | str) -> str:
     return t(lang, f"channel.{Channel(channel).value}")
 
 
+def channel_names(lang: str, accounts: list[AccountRef]) -> str:
+    """ "Telegram, ВКонтакте": always in one order, whichever came first."""
+    order = list(Channel)
+    return ", ".join(
+        channel_name(lang, a.channel)
+        for a in sorted(accounts, key=lambda a: order.index(a.channel))
+    )
+
+
 @router.action(r"set")
 @router.command("settings")
 async def show_settings(ctx: Ctx) -> Reply:
@@ -37,7 +46,7 @@ async def show_settings(ctx: Ctx) -> Reply:
         ctx.state.step = None
     accounts = await linking.linked_accounts(ctx.session, ctx.customer.id)
     chosen = await linking.notify_channel(ctx.session, ctx.customer.id)
-    names = ", ".join(channel_name(ctx.lang, a.channel) for a in accounts)
+    names = channel_names(ctx.lang, accounts)
     notify = (
         ctx.t("settings.notify_chosen", channel=channel_name(ctx.lang, chosen))
         if chosen and len(accounts) > 1
@@ -114,8 +123,7 @@ async def _redeem(ctx: Ctx, code: str) -> Reply:
         return await _refused(ctx, result.outcome)
     await _become(ctx)
     accounts = await linking.linked_accounts(ctx.session, ctx.customer.id)
-    names = ", ".join(channel_name(ctx.lang, a.channel) for a in accounts)
-    text = ctx.t("link.done", channels=names)
+    text = ctx.t("link.done", channels=channel_names(ctx.lang, accounts))
     if result.cart_lines_dropped:
         text += "\n" + ctx.t("link.done_dropped", count=result.cart_lines_dropped, limit=MAX_LINES)
     if result.issuer is not None:
