@@ -62,6 +62,8 @@ CODE_LIFETIME = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5
 """Wrong, expired or spent codes one account may type within WRONG_TRIES_WINDOW."""
 WRONG_TRIES_WINDOW = timedelta(minutes=10)
+KEPT_FOR = timedelta(days=1)
+"""How long spent and expired codes, and wrong tries, are kept."""
 
 _customers, _accounts = table_of(Customer), table_of(ChannelAccount)
 _codes, _tries = table_of(LinkCode), table_of(LinkAttempt)
@@ -118,9 +120,15 @@ async def _account_id(session: AsyncSession, account: AccountRef) -> int:
 async def issue_code(
     session: AsyncSession, account: AccountRef, now: datetime | None = None
 ) -> str:
-    """A new code for ``account``, valid CODE_LIFETIME; its earlier codes stop working."""
+    """A new code for ``account``, valid CODE_LIFETIME; its earlier codes stop working.
+
+    Codes and wrong tries past KEPT_FOR go here too (a spent code is kept a while to say
+    "already used" rather than "no such code").
+    """
     now = now or utcnow()
     account_id = await _account_id(session, account)
+    await session.execute(delete(_codes).where(_codes.c.expires_at < now - KEPT_FOR))
+    await session.execute(delete(_tries).where(_tries.c.created_at < now - KEPT_FOR))
     await session.execute(
         update(_codes)
         .where(_codes.c.account_id == account_id, _codes.c.used_at.is_(None))
@@ -283,10 +291,9 @@ async def join_customers(session: AsyncSession, first: int, second: int) -> Link
     return Linked(Outcome.LINKED, older, younger, moved=moved, cart_lines_dropped=dropped)
 
 
-def customer_references(metadata: Base | None = None) -> Iterator[Column[int]]:
+def customer_references() -> Iterator[Column[int]]:
     """Every column of the schema that refers to a customer (customers.id)."""
-    tables = (metadata or Base).metadata.sorted_tables
-    for table in tables:
+    for table in Base.metadata.sorted_tables:
         for key in table.foreign_keys:
             if key.column is _customers.c.id:
                 yield key.parent  # type: ignore[misc]

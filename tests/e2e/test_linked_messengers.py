@@ -172,11 +172,18 @@ async def test_wrong_expired_and_spent_codes_are_refused_and_guessing_stops(
         await session.execute(update(LinkCode).values(expires_at=utcnow()))
     await alice_vk.send(stale)
     assert alice_vk.screen.text.startswith("Срок действия кода истёк")
-    code = await code_in(alice)
+    await alice.send("/menu")
+    await tap(alice, "⚙️ Настройки")
+    await tap(alice, "🔗 Связать с другим мессенджером")
+    found = re.search(r"Ваш код: (\d{6})", alice.screen.text or "")
+    assert found, alice.screen.text
+    code = found.group(1)
     wrong = "000000" if code != "000000" else "111111"
     await alice_vk.send(f"/link {wrong}")
     assert alice_vk.screen.text.startswith("Такого кода нет")
-    await alice_vk.send(f"/link {code[:3]} {code[3:]}")
+    await alice_vk.send("/settings")
+    await tap(alice_vk, "⌨️ У меня есть код")
+    await alice_vk.send(f"{code[:3]} {code[3:]}")
     assert alice_vk.screen.text.startswith("Готово: Telegram, ВКонтакте теперь связаны")
 
     await mallory.send(code)
