@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Column,
     Index,
     PrimaryKeyConstraint,
+    Row,
     Table,
     UniqueConstraint,
     delete,
@@ -222,12 +224,12 @@ async def redeem_code(
     return linked
 
 
-def _refusal(found: object, now: datetime) -> Outcome | None:
+def _refusal(found: Row[Any] | None, now: datetime) -> Outcome | None:
     if found is None:
         return Outcome.WRONG
-    if found.used_at is not None:  # type: ignore[attr-defined]
+    if found.used_at is not None:
         return Outcome.USED
-    if found.expires_at <= now:  # type: ignore[attr-defined]
+    if found.expires_at <= now:
         return Outcome.EXPIRED
     return None
 
@@ -409,11 +411,10 @@ async def unlink(session: AsyncSession, account: AccountRef, customer_id: int) -
     ).all()
     if len(accounts) < 2:
         return None
-    leaving = next(
-        a
-        for a in accounts
-        if (a.channel, a.external_id) == (account.channel.value, account.external_id)
-    )
+    mine = (account.channel.value, account.external_id)
+    leaving = next((a for a in accounts if (a.channel, a.external_id) == mine), None)
+    if leaving is None:
+        return None
     old = (
         await session.execute(
             select(_customers.c.display_name, _customers.c.language).where(
@@ -460,6 +461,11 @@ async def unlink(session: AsyncSession, account: AccountRef, customer_id: int) -
     remaining = [
         AccountRef(Channel(a.channel), a.external_id) for a in accounts if a.id != leaving.id
     ]
+    await session.execute(  # a choice of the messenger that left means "the last used" again
+        update(_customers)
+        .where(_customers.c.id == customer_id, _customers.c.notify_channel == leaving.channel)
+        .values(notify_channel=None)
+    )
     await audit.record(
         session,
         account,

@@ -178,8 +178,11 @@ async def test_unlinking_gives_each_side_the_orders_it_placed(sessions):
     assert (await redeem(sessions, VK, await code_for(sessions, TG))).outcome is Outcome.LINKED
 
     async with sessions() as session, session.begin():
+        await linking.choose_notify_channel(session, tg_customer, Channel.VK)
         done = await linking.unlink(session, VK, tg_customer)
     assert done is not None and done.orders == [vk_order.id]
+    async with sessions() as session:
+        assert await linking.notify_channel(session, tg_customer) is None  # VK is gone
     async with sessions() as session:
         placed = dict((await session.execute(select(Order.id, Order.customer_id))).all())
         assert (
