@@ -214,3 +214,25 @@ async def test_notifications_go_to_the_chosen_messenger_else_the_last_used(sessi
     async with sessions() as session, session.begin():
         await linking.choose_notify_channel(session, joined, Channel.VK)
     assert await first_choice() == VK
+
+
+async def test_a_row_that_would_clash_with_the_older_customers_own_is_dropped(sessions):
+    """The generic move on a table with a unique key holding the customer (a row each)."""
+    from shop.conversation import State, load_state, save_state
+    from shop.models import ConversationState
+
+    first, second, third = (
+        await customer(sessions, TG),
+        await customer(sessions, VK),
+        await customer(sessions, VK2),
+    )
+    column = ConversationState.__table__.c.customer_id
+    async with sessions() as session, session.begin():
+        await save_state(session, first, State("co:name"))
+        await save_state(session, second, State("co:phone"))
+        assert await linking._move_rows(session, column, second, first) == 0  # clashed: went
+        assert await linking._move_rows(session, column, first, third) == 1  # free: moved
+    async with sessions() as session:
+        assert (await load_state(session, third)).step == "co:name"
+        assert (await load_state(session, first)).step is None
+        assert (await load_state(session, second)).step is None
