@@ -31,7 +31,7 @@ def channel_name(lang: str, channel: Channel | str) -> str:
 
 
 def channel_names(lang: str, accounts: list[AccountRef]) -> str:
-    """ "Telegram, ВКонтакте": always in one order, whichever came first."""
+    """The messengers' names, always in one order (Telegram before VK), whichever came first."""
     order = list(Channel)
     return ", ".join(
         channel_name(lang, a.channel)
@@ -42,36 +42,42 @@ def channel_names(lang: str, accounts: list[AccountRef]) -> str:
 @router.action(r"set")
 @router.command("settings")
 async def show_settings(ctx: Ctx) -> Reply:
+    """Language, the linked messengers and where notifications go."""
     if (ctx.state.step or "").startswith("lk:"):
         ctx.state.step = None
     accounts = await linking.linked_accounts(ctx.session, ctx.customer.id)
     chosen = await linking.notify_channel(ctx.session, ctx.customer.id)
-    names = channel_names(ctx.lang, accounts)
+    linked = len(accounts) > 1
     notify = (
         ctx.t("settings.notify_chosen", channel=channel_name(ctx.lang, chosen))
-        if chosen and len(accounts) > 1
+        if chosen and linked
         else ctx.t("settings.notify_last")
     )
-    buttons: list[list[Button]] = [[ctx.button("btn.language", "l")]]
-    others = [a for a in accounts if a != ctx.event.account]
-    if others:
-        for account in accounts:
-            if account.channel.value != chosen:
-                name = channel_name(ctx.lang, account.channel)
-                buttons.append([ctx.button("btn.notify_to", f"nt:{account.channel}", channel=name)])
-        if chosen:
-            buttons.append([ctx.button("btn.notify_last", "nt:last")])
-        for account in others:
-            name = channel_name(ctx.lang, account.channel)
-            buttons.append([ctx.button("btn.unlink", f"lk:un:{account.channel}", channel=name)])
+    accounts_line = ctx.t("settings.accounts", channels=channel_names(ctx.lang, accounts))
+    buttons = [[ctx.button("btn.language", "l")]]
+    if linked:
+        buttons += _linked_buttons(ctx, accounts, chosen)
     else:
-        buttons.append([ctx.button("btn.link", "lk")])
-        buttons.append([ctx.button("btn.link_enter", "lk:enter")])
+        buttons += [[ctx.button("btn.link", "lk")], [ctx.button("btn.link_enter", "lk:enter")]]
     buttons.append([ctx.button("btn.menu", "m")])
-    text = ctx.t(
-        "settings.title", accounts=ctx.t("settings.accounts", channels=names), notify=notify
-    )
-    return ctx.screen(text, *buttons)
+    return ctx.screen(ctx.t("settings.title", accounts=accounts_line, notify=notify), *buttons)
+
+
+def _linked_buttons(ctx: Ctx, accounts: list[AccountRef], chosen: str | None) -> list[list[Button]]:
+    """Where to notify (each messenger not chosen yet, or back to the last used), and
+    unlinking each other messenger."""
+    keyboard: list[list[Button]] = []
+    for account in accounts:
+        if account.channel.value != chosen:
+            name = channel_name(ctx.lang, account.channel)
+            keyboard.append([ctx.button("btn.notify_to", f"nt:{account.channel}", channel=name)])
+    if chosen:
+        keyboard.append([ctx.button("btn.notify_last", "nt:last")])
+    for account in accounts:
+        if account != ctx.event.account:
+            name = channel_name(ctx.lang, account.channel)
+            keyboard.append([ctx.button("btn.unlink", f"lk:un:{account.channel}", channel=name)])
+    return keyboard
 
 
 @router.action(r"lk")
