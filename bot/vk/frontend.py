@@ -23,12 +23,14 @@ from vk_api.bot_longpoll import VkBotLongPoll
 from bot import health
 from bot.frontend import Answering
 from bot.inbox import InboxWorker
+from bot.vk import setup
 from bot.vk.calls import UNREACHABLE, error_code
 from bot.vk.events import VkUpdate, arrival, parse_update
 from bot.vk.keyboards import INLINE_BUTTONS, LABEL_LIMIT
 from bot.vk.names import DisplayNames
 from bot.vk.render import TEXT_LIMIT, VkRenderer
 from bot.vk.sender import send_outbox_screen
+from bot.vk_session import VK_API_VERSION
 from handlers.conversation import Conversation
 from handlers.events import Capabilities
 from handlers.screens import Reply, Screen
@@ -131,15 +133,12 @@ class VkFrontend:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         if self.callback_url:
-            if not self.confirmation:
-                log.error("VK: VK_CALLBACK_CONFIRMATION is empty; VK cannot confirm the URL")
-            log.info(
-                "VK: community %s receives events at %s%s (Callback API, API 5.199)",
-                self.group_id,
-                self.callback_url,
-                WEBHOOK_PATH,
-            )
+            await self._register_callback()
             return
+        try:
+            await setup.enable_long_poll(self.vk, self.group_id)
+        except Exception as error:
+            raise setup.setup_problem(error, "Long Poll API") from error
         poll = await asyncio.to_thread(VkBotLongPoll, self.vk, self.group_id, self.longpoll_wait)
         async with self.sessions() as session:
             saved = await inbox.load_position(session, self.position_key)
@@ -150,6 +149,23 @@ class VkFrontend:
         )
         self._poller.start()
         log.info("VK: community %s polls for events (Bots Long Poll)", self.group_id)
+
+    async def _register_callback(self) -> None:
+        """Know the confirmation string first (VK asks for it as soon as the server is
+        added), then register the server and its events with the community."""
+        url = self.callback_url + WEBHOOK_PATH
+        try:
+            if not self.confirmation:
+                self.confirmation = await setup.confirmation_code(self.vk, self.group_id)
+            await setup.register_callback_server(self.vk, self.group_id, url, self.callback_secret)
+        except Exception as error:
+            raise setup.setup_problem(error, "Callback API server") from error
+        log.info(
+            "VK: community %s receives events at %s (Callback API, API %s)",
+            self.group_id,
+            url,
+            VK_API_VERSION,
+        )
 
     async def stop(self) -> None:
         """Stop taking events; the poller may be held in a long poll request: it ends on its

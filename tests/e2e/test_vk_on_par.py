@@ -3,11 +3,22 @@ text menus for clients without inline buttons, the community set up by the bot i
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from bot.startup import StartupError
+from bot.vk.frontend import WEBHOOK_PATH
 from shop.models import Category, Product, Variant
-from tests.e2e.conftest import seen
-from tests.e2e.test_vk_storefront import VkShop, labels, shop, tap, vk  # noqa: F401  (fixtures)
+from tests.e2e.conftest import free_port, seen
+from tests.e2e.test_vk_storefront import (  # noqa: F401  (fixtures)
+    VkShop,
+    labels,
+    running_shop,
+    shop,
+    tap,
+    vk,
+)
+from tests.emulators.vk import VkEmulator
 
 LONG_TITLE = "Футболка с длинным названием «Озеро Байкал на рассвете», оверсайз"
 
@@ -53,3 +64,75 @@ async def test_a_price_survives_a_long_title_in_lists_and_the_cart(
     await tap(alice, "Перейти в корзину")
     line = next(seen(label) for label in labels(alice) if label.startswith("1."))
     assert len(line) <= 40 and line.startswith("1. Футболка с") and line.endswith("… × 1")
+
+
+# the community set up by the bot itself
+
+BOT_EVENTS = {"message_new", "message_event", "message_allow", "message_deny"}
+
+
+async def test_callback_mode_registers_its_server_and_answers_the_confirmation(
+    vk: VkEmulator,  # noqa: F811
+    database_url: str,
+) -> None:
+    group = vk.create_group("Демо-магазин", "demo_shop")
+    async with running_shop(vk, database_url, callback_secret="s3cret", group=group) as running:
+        [server] = group.callback_servers
+        assert server.url == running.base_url + WEBHOOK_PATH
+        assert (server.secret_key, server.status, server.api_version) == ("s3cret", "ok", "5.199")
+        assert server.events >= BOT_EVENTS and "message_reply" not in server.events
+        confirmation = vk.callback_log(group)[0]
+        assert (confirmation.type, confirmation.body) == ("confirmation", group.confirmation)
+        alice = running.user()
+        await alice.send("Начать")
+        assert alice.screen.text.startswith("Здравствуйте, Алиса!")
+    assert len(vk.calls_to("groups.getCallbackConfirmationCode")) == 1
+    assert len(vk.calls_to("groups.addCallbackServer")) == 1
+
+
+async def test_a_restart_brings_its_server_up_to_date_instead_of_adding_one(
+    vk: VkEmulator,  # noqa: F811
+    database_url: str,
+) -> None:
+    group = vk.create_group("Демо-магазин", "demo_shop")
+    port = free_port()
+    async with running_shop(vk, database_url, callback_secret="old", group=group, port=port):
+        pass
+    async with running_shop(
+        vk, database_url, callback_secret="n3w", group=group, port=port
+    ) as running:
+        [server] = group.callback_servers
+        assert (server.secret_key, server.status) == ("n3w", "ok")
+        alice = running.user()
+        await alice.send("/help")
+        assert alice.screen.text.startswith("Как купить")
+    assert len(vk.calls_to("groups.addCallbackServer")) == 1
+    assert len(vk.calls_to("groups.editCallbackServer")) == 1
+
+
+async def test_long_poll_mode_switches_the_long_poll_on(
+    vk: VkEmulator,  # noqa: F811
+    database_url: str,
+) -> None:
+    group = vk.create_group("Демо-магазин", "demo_shop", longpoll_enabled=False)
+    async with running_shop(vk, database_url, group=group) as running:
+        assert group.longpoll_enabled and group.longpoll_api_version == "5.199"
+        assert group.longpoll_events is not None and group.longpoll_events >= BOT_EVENTS
+        alice = running.user()
+        await alice.send("Начать")
+        await tap(alice, "🛍 Каталог")  # a callback button: message_event is switched on
+        assert alice.screen.text.startswith("Каталог")
+
+
+async def test_a_token_without_management_rights_stops_the_start_with_one_line(
+    vk: VkEmulator,  # noqa: F811
+    database_url: str,
+) -> None:
+    group = vk.create_group("Демо-магазин", "demo_shop", longpoll_enabled=False)
+    vk.fail_next("groups.setLongPollSettings", 15)
+    with pytest.raises(StartupError) as refused:
+        async with running_shop(vk, database_url, group=group):
+            pass
+    message = str(refused.value)
+    assert message.startswith("VK_GROUP_TOKEN:") and "management" in message
+    assert "\n" not in message

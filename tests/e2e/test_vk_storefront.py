@@ -71,15 +71,16 @@ async def running_shop(
     *,
     callback_secret: str | None = None,
     group: Group | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[VkShop]:
     """The demo shop's VK bot: long poll, or the Callback API when a secret is given; a
-    ``group`` given runs that community's bot again (a restart)."""
+    ``group`` given runs that community's bot again (a restart), on ``port`` if given."""
     group = group or emu.create_group("Демо-магазин", "demo_shop")
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
     async with sessions() as session, session.begin():
         await load_demo_catalog(session)
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     worker = InboxWorker(sessions)
     frontend = VkFrontend(
@@ -90,7 +91,6 @@ async def running_shop(
         group_id=group.id,
         callback_url=base_url if callback_secret is not None else "",
         callback_secret=callback_secret or "",
-        confirmation=group.confirmation,
     )
     app = create_web_app(engine)
     frontend.add_routes(app)
@@ -100,12 +100,12 @@ async def running_shop(
     delivery = OutboxDelivery(sessions, {Channel.VK: frontend}, pacer=Pacer(chat_gap=0.0))
     delivering = asyncio.create_task(delivery.run_forever(idle=0.05))
     sweeping = asyncio.create_task(worker.run_sweeper(every=0.2))
-    await frontend.start()
     try:
+        await frontend.start()
         if callback_secret is None:
             await emu.wait_for_bot(group)
         else:
-            await emu.use_callback(group, base_url + WEBHOOK_PATH, callback_secret)
+            await emu.wait_for_callback(group)  # the bot registered itself, VK confirmed it
         yield VkShop(emu, group, sessions, frontend, base_url)
     finally:
         await frontend.stop()

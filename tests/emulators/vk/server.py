@@ -22,12 +22,14 @@ from aiohttp import BodyPartReader, web
 
 from tests.emulators.vk import schema
 from tests.emulators.vk.callback import CallbackPusher, PushAttempt
+from tests.emulators.vk.community import CommunitySettings
 from tests.emulators.vk.driver import Person
 from tests.emulators.vk.errors import BAD_TOKEN, VkError
 from tests.emulators.vk.longpoll import LongPoll
 from tests.emulators.vk.media import Media
 from tests.emulators.vk.methods import Call, Methods
 from tests.emulators.vk.state import (
+    CallbackServer,
     CallRecord,
     Conversation,
     Group,
@@ -55,6 +57,7 @@ class VkEmulator:
         self.world = World()
         self.media = Media()
         self.methods = Methods(self.world, self.media, self._longpoll, self._on_event_answer)
+        self.methods.table.update(CommunitySettings(self._confirm_server).table)
         self.base_url = ""
         self.in_flight = 0  # API and upload requests being answered right now
         self.last_activity = now()
@@ -116,15 +119,22 @@ class VkEmulator:
     # set-up
 
     def create_group(
-        self, name: str = "Shop", screen_name: str = "shop", *, group_id: int | None = None
+        self,
+        name: str = "Shop",
+        screen_name: str = "shop",
+        *,
+        group_id: int | None = None,
+        longpoll_enabled: bool = True,
     ) -> Group:
-        """A community with a fresh token; it delivers events by long poll until told otherwise."""
+        """A community with a fresh token; it delivers events by long poll until told otherwise
+        (``longpoll_enabled=False``: as a new community, until the bot switches it on)."""
         group = Group(
             id=group_id or next(self._group_ids),
             name=name,
             screen_name=screen_name,
             token=new_token(),
             confirmation=secrets.token_hex(4),
+            longpoll_enabled=longpoll_enabled,
         )
         self.world.groups[group.id] = group
         self.world.tokens[group.token] = group
@@ -181,6 +191,22 @@ class VkEmulator:
         if old is not None:
             await old.close()
         self._pushers[group.id] = pusher
+
+    async def wait_for_callback(self, group: Group, within: float = 5.0) -> CallbackServer:
+        """Wait until a Callback API server the bot registered is confirmed (events go there)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            pusher = self._pushers.get(group.id)
+            if pusher is not None and pusher.server is not None and pusher.server.status == "ok":
+                return pusher.server
+            if loop.time() > deadline:
+                servers = [s.to_api() for s in group.callback_servers]
+                raise AssertionError(
+                    f"no confirmed Callback API server for {group.id}: {servers}; calls:\n"
+                    + self.recent_calls()
+                )
+            await asyncio.sleep(0.01)
 
     async def use_longpoll(self, group: Group) -> None:
         """Stop pushing the community's events; deliver them by long poll again."""
@@ -293,7 +319,15 @@ class VkEmulator:
         )
         self.world.inbound.append(inbound)
         pusher = self._pushers.get(group.id)
-        if pusher is not None:
+        if pusher is not None and not pusher.sends(kind):
+            inbound.failed = f"{kind} is not switched on for the Callback API server"
+        elif (
+            pusher is None
+            and group.longpoll_events is not None
+            and kind not in group.longpoll_events
+        ):
+            inbound.failed = f"{kind} is not switched on in the Long Poll settings"
+        elif pusher is not None:
             task = asyncio.get_running_loop().create_task(pusher.push(inbound))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -314,6 +348,29 @@ class VkEmulator:
         if group.id not in self._longpolls:
             self._longpolls[group.id] = LongPoll(group.id, self._longpoll_url(group.id))
         return self._longpolls[group.id]
+
+    def _confirm_server(self, group: Group, server: CallbackServer) -> None:
+        """As VK does for a server added or edited: ask its URL for the confirmation string
+        (soon after the call that added it), then push the community's events there."""
+        server.status = "wait"
+        task = asyncio.get_running_loop().create_task(self._confirm(group, server))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _confirm(self, group: Group, server: CallbackServer) -> None:
+        pusher = CallbackPusher(group.id, server.url, server.secret_key, server=server)
+        try:
+            await pusher.confirm(group.confirmation)
+        except AssertionError as error:
+            server.status = "failed"
+            self.world.warnings.append(f"callback server {server.id}: {error}")
+            await pusher.close()
+            return
+        server.status = "ok"
+        old = self._pushers.pop(group.id, None)
+        if old is not None:
+            await old.close()
+        self._pushers[group.id] = pusher
 
     def _on_event_answer(self, inbound: Inbound, data: dict[str, Any]) -> None:
         person = self._persons.get((inbound.group_id, inbound.peer_id))
