@@ -93,9 +93,12 @@ class Answering:
         entry: Entry | None,
         show: Show,
         press: AnswerPress | None = None,
+        *,
+        caps: Capabilities | None = None,
     ) -> None:
-        """Handle ``event`` and show its reply (``press`` answers a button press)."""
-        event = replace(event, caps=self.capabilities())
+        """Handle ``event`` and show its reply (``press`` answers a button press; ``caps``,
+        what this person's app can show where it differs from the channel's)."""
+        event = replace(event, caps=caps or self.capabilities())
         handling = asyncio.ensure_future(self.reply(event, entry))
         done = True
         if press is not None:

@@ -189,6 +189,7 @@ RU: dict[str, str] = {
     "error.units_limit": "Одного товара можно держать в неоплаченных заказах не больше {limit} "
     "шт. Уменьшите количество или оплатите либо отмените неоплаченный заказ.",
     "media.unsupported": "Я понимаю текст и кнопки. Напишите, что ищете, или откройте меню.",
+    "numbered.hint": "Чтобы выбрать, напишите номер.",
     "forget.done": "Мы удалили ваши имя, телефон и адрес. Заказы остались в истории.",
 }
 
@@ -368,6 +369,7 @@ EN: dict[str, str] = {
     "Reduce the quantity, or pay for or cancel an unpaid order.",
     "media.unsupported": "I understand text and buttons. Type what you are looking for or "
     "open the menu.",
+    "numbered.hint": "To choose, type the number.",
     "forget.done": "We erased your name, phone and address. Your orders stay in the history.",
 }
 

@@ -249,7 +249,10 @@ class VkFrontend:
 
     async def _handle(self, update: VkUpdate, entry: Entry) -> None:
         event, press = update.event, update.press
-        self.renderer.remember_client(update.peer_id, update.inline_ok)
+        self.renderer.remember_client(update.peer_id, update.inline_ok, update.numbered)
+        caps = self._capabilities
+        if update.numbered:
+            caps = replace(caps, numbered_choices=True)
         if press is None:
             event = replace(event, display_name=await self.names.name(update.peer_id))
 
@@ -263,10 +266,10 @@ class VkFrontend:
             )
 
         if press is None:
-            await self.answering.answer(event, entry, show)
+            await self.answering.answer(event, entry, show, caps=caps)
             return
 
         async def answer_press(toast: str | None) -> None:
             await self.renderer.answer(press, toast)
 
-        await self.answering.answer(event, entry, show, answer_press)
+        await self.answering.answer(event, entry, show, answer_press, caps=caps)

@@ -71,6 +71,17 @@ def _shown(reply: Reply, toast_as_text: bool) -> list[Screen]:
     return screens
 
 
+def links_in_text(screen: Screen) -> Screen:
+    """The screen's link buttons as lines of its text, for an app that shows no inline
+    keyboard (a payment link added after the conversation numbered the choices)."""
+    links = [button for row in screen.buttons for button in row if button.url]
+    if not links:
+        return screen
+    rows = tuple(kept for row in screen.buttons if (kept := tuple(b for b in row if not b.url)))
+    lines = [f"{button.text}: {button.url}" for button in links]
+    return replace(screen, text="\n".join([*lines, "", screen.text]), buttons=rows)
+
+
 class VkRenderer:
     """Shows Replies in private chats of one community."""
 
@@ -85,15 +96,19 @@ class VkRenderer:
         self.sessions = sessions
         self.photos = PhotoUploads(vk, sessions, readers)
         self._inline_ok: OrderedDict[int, bool] = OrderedDict()
+        self._numbered: set[int] = set()
 
-    def remember_client(self, peer_id: int, inline_ok: bool | None) -> None:
-        """Note whether the person's app shows inline callback buttons (from client_info)."""
+    def remember_client(self, peer_id: int, inline_ok: bool | None, numbered: bool = False) -> None:
+        """Note whether the person's app shows inline callback buttons (from client_info), or
+        no inline keyboard at all (its links then go into the text)."""
         if inline_ok is None:
             return
         self._inline_ok[peer_id] = inline_ok
         self._inline_ok.move_to_end(peer_id)
+        (self._numbered.add if numbered else self._numbered.discard)(peer_id)
         while len(self._inline_ok) > REMEMBER_CLIENTS:
-            self._inline_ok.popitem(last=False)
+            forgotten, _ = self._inline_ok.popitem(last=False)
+            self._numbered.discard(forgotten)
 
     async def show(
         self,
@@ -159,6 +174,8 @@ class VkRenderer:
             log.info("could not answer button press %s: %r", press.event_id, error)
 
     async def _content(self, peer_id: int, screen: Screen) -> dict[str, Any]:
+        if peer_id in self._numbered:
+            screen = links_in_text(screen)
         params: dict[str, Any] = {}
         if screen.text.strip():
             params["message"] = _cut(screen.text, TEXT_LIMIT)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.startup import StartupError
 from bot.vk.frontend import WEBHOOK_PATH
-from shop.models import Category, Product, Variant
+from shop.models import CartLine, Category, Product, Variant
 from tests.e2e.conftest import free_port, seen
 from tests.e2e.test_vk_storefront import (  # noqa: F401  (fixtures)
     VkShop,
@@ -18,7 +18,7 @@ from tests.e2e.test_vk_storefront import (  # noqa: F401  (fixtures)
     tap,
     vk,
 )
-from tests.emulators.vk import VkEmulator
+from tests.emulators.vk import Person, VkEmulator
 
 LONG_TITLE = "Футболка с длинным названием «Озеро Байкал на рассвете», оверсайз"
 
@@ -136,3 +136,56 @@ async def test_a_token_without_management_rights_stops_the_start_with_one_line(
     message = str(refused.value)
     assert message.startswith("VK_GROUP_TOKEN:") and "management" in message
     assert "\n" not in message
+
+
+# an app without inline keyboards: numbered choices
+
+
+def choice(person: Person, label: str) -> str:
+    """The number the bot's last message gives the choice whose label starts with ``label``."""
+    for line in seen(person.screen.text).splitlines():
+        for item in line.split("   "):
+            number, dot, text = item.partition(". ")
+            if dot and number.isdigit() and text.startswith(label):
+                return number
+    raise AssertionError(f"no choice {label!r} in {person.screen.text!r}")
+
+
+@pytest.mark.parametrize("keyboard", [True, False], ids=["no-inline-keyboard", "no-keyboard"])
+async def test_an_app_without_inline_keyboards_chooses_by_typing_numbers(
+    shop: VkShop,  # noqa: F811
+    keyboard: bool,
+) -> None:
+    oleg = shop.user("Олег", inline_keyboard=False, keyboard=keyboard)
+    await oleg.send("Начать")
+    assert oleg.screen.text.startswith("Здравствуйте, Олег!")
+    assert oleg.screen.keyboard is None and oleg.screen.message.keyboard is None
+    assert "Чтобы выбрать, напишите номер." in oleg.screen.text
+    for label in ("🛍 Каталог", "Одежда", "Футболки", "Футболка «Байкал»"):
+        await oleg.send(choice(oleg, label))
+    assert oleg.screen.text.startswith("Футболка «Байкал»")
+    await oleg.send(choice(oleg, "M, чёрная"))
+    assert "Цена: 1 590 ₽" in seen(oleg.screen.text)
+    await oleg.send(choice(oleg, "+"))
+    assert "2 шт." in oleg.screen.text  # the quantity, shown without a number of its own
+    await oleg.send(choice(oleg, "🛒 В корзину"))
+    assert oleg.screen.text.startswith("Добавлено в корзину: 2 шт.")
+    await oleg.send(choice(oleg, "Перейти в корзину"))
+    assert "Итого: 3 180 ₽" in seen(oleg.screen.text)
+    async with shop.sessions() as session:
+        lines = (await session.execute(select(CartLine))).scalars().all()
+    assert [line.quantity for line in lines] == [2]
+    assert shop.emu.calls_to("messages.sendMessageEventAnswer") == []
+    assert all("keyboard" not in call.params for call in shop.emu.calls_to("messages.send"))
+
+
+async def test_a_number_that_names_no_choice_is_searched_as_text(shop: VkShop) -> None:  # noqa: F811
+    oleg = shop.user("Олег", inline_keyboard=False)
+    await oleg.send("Начать")
+    await oleg.send("99")
+    assert not oleg.screen.text.startswith("Здравствуйте")  # answered, not as a choice
+    alice = shop.user("Алиса")  # with inline buttons: a number is only text
+    await alice.send("Начать")
+    await alice.send("1")
+    assert alice.screen.keyboard is not None and alice.screen.keyboard.inline
+    assert "Чтобы выбрать" not in alice.screen.text

@@ -363,16 +363,6 @@ async def test_a_stale_cached_attachment_is_replaced_by_a_new_upload(shop: VkSho
     assert shown in cached and len(shop.emu.calls_to("photos.saveMessagesPhoto")) == 1
 
 
-async def test_a_client_without_inline_buttons_gets_a_standard_keyboard(shop: VkShop) -> None:
-    old = shop.user("Олег", inline_keyboard=False)
-    await old.send("Начать")
-    assert old.keyboard is not None and not old.keyboard.inline
-    await old.press("🛍 Каталог")  # a text button: the label is written, the action carried
-    assert old.messages[-2].text == "🛍 Каталог" and not old.messages[-2].out
-    assert old.screen.text == "Каталог. Выберите раздел:"
-    assert shop.emu.calls_to("messages.sendMessageEventAnswer") == []
-
-
 async def test_long_poll_survives_lost_keys_and_history(shop: VkShop) -> None:
     alice = shop.user()
     poll = shop.emu.longpoll(shop.group)

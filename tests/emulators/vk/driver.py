@@ -280,8 +280,8 @@ class Person:
             "message": message.to_api(),
             "client_info": {
                 "button_actions": BUTTON_ACTIONS,
-                "keyboard": True,
-                "inline_keyboard": self.user.inline_keyboard,
+                "keyboard": self.user.keyboard,
+                "inline_keyboard": self.user.inline_keyboard and self.user.keyboard,
                 "carousel": True,
                 "lang_id": LANG_IDS.get(self.user.lang, 0),
             },

@@ -150,6 +150,7 @@ class VkEmulator:
         user_id: int | None = None,
         screen_name: str = "",
         inline_keyboard: bool = True,
+        keyboard: bool = True,
     ) -> Person:
         """A person writing to `group`; the same `user_id` in two groups is one VK user."""
         uid = user_id or next(self._user_ids)
@@ -162,6 +163,7 @@ class VkEmulator:
                 lang=lang,
                 screen_name=screen_name,
                 inline_keyboard=inline_keyboard,
+                keyboard=keyboard,
             )
             self.world.users[uid] = user
         person = Person(self, group, user)

@@ -77,7 +77,8 @@ class User:
     lang: str = "ru"
     screen_name: str = ""
     allows_messages: bool = True
-    inline_keyboard: bool = True
+    inline_keyboard: bool = True  # client_info: the app shows inline keyboards
+    keyboard: bool = True  # client_info: the app shows keyboards at all
 
 
 LANG_IDS = {"ru": 0, "uk": 1, "be": 2, "en": 3, "es": 4, "fi": 5, "de": 6, "it": 7}
