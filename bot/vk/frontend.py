@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api.bot_longpoll import VkBotLongPoll
 
 from bot import health
-from bot.frontend import Answering
+from bot.frontend import TYPING_AFTER, Answering
 from bot.inbox import InboxWorker
 from bot.vk import setup
 from bot.vk.calls import UNREACHABLE, error_code
@@ -70,6 +70,7 @@ class VkFrontend:
         callback_secret: str = "",
         confirmation: str = "",
         longpoll_wait: int = LONGPOLL_WAIT,
+        typing_after: float = TYPING_AFTER,
     ) -> None:
         self.vk = vk
         self.conversation = conversation
@@ -94,6 +95,7 @@ class VkFrontend:
             lambda: self._capabilities,
             blocked,
             toast_after_screen=True,
+            typing_after=typing_after,
         )
         self.names = DisplayNames(vk)
         self.worker = worker
@@ -265,11 +267,14 @@ class VkFrontend:
                 toast_as_text=press is None,
             )
 
+        async def typing() -> None:
+            await self.renderer.typing(update.peer_id)
+
         if press is None:
-            await self.answering.answer(event, entry, show, caps=caps)
+            await self.answering.answer(event, entry, show, caps=caps, typing=typing)
             return
 
         async def answer_press(toast: str | None) -> None:
             await self.renderer.answer(press, toast)
 
-        await self.answering.answer(event, entry, show, answer_press, caps=caps)
+        await self.answering.answer(event, entry, show, answer_press, caps=caps, typing=typing)

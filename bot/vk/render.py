@@ -156,6 +156,10 @@ class VkRenderer:
             await self.photos.save_uploads()
         return sent
 
+    async def typing(self, peer_id: int) -> None:
+        """ "typing…" in the person's chat (VK shows it for up to 10 s, or until a message)."""
+        await call(self.vk, "messages.setActivity", peer_id=peer_id, type="typing")
+
     async def answer(self, press: ButtonPress, toast: str | None) -> None:
         """Stop the button's spinner, with the toast as a snackbar; a late answer is dropped."""
         params: dict[str, Any] = {

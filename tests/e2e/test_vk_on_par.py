@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot.startup import StartupError
 from bot.vk.frontend import WEBHOOK_PATH
-from shop.models import CartLine, Category, Product, Variant
-from tests.e2e.conftest import free_port, seen
+from shop.models import CartLine, Category, ChannelAccount, Customer, Product, Variant
+from tests.e2e.conftest import eventually, free_port, seen
 from tests.e2e.test_vk_storefront import (  # noqa: F401  (fixtures)
     VkShop,
     labels,
@@ -189,3 +189,34 @@ async def test_a_number_that_names_no_choice_is_searched_as_text(shop: VkShop) -
     await alice.send("1")
     assert alice.screen.keyboard is not None and alice.screen.keyboard.inline
     assert "Чтобы выбрать" not in alice.screen.text
+
+
+# "typing…" while a slow answer is prepared
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_slow_answer_shows_typing_and_a_quick_one_does_not(
+    vk: VkEmulator,  # noqa: F811
+    database_url: str,
+) -> None:
+    async with running_shop(vk, database_url) as running:  # typing after 1 s
+        alice = running.user()
+        await alice.send("/help")
+        assert alice.screen.text.startswith("Как купить")
+        assert vk.calls_to("messages.setActivity") == []
+        # Slow: another transaction holds her customer row, so her answer waits for it.
+        async with running.sessions() as session, session.begin():
+            await session.execute(
+                select(Customer.id)
+                .join(ChannelAccount, ChannelAccount.customer_id == Customer.id)
+                .where(ChannelAccount.external_id == alice.id)
+                .with_for_update()
+            )
+            await alice.send("/help", wait=False)
+            await eventually(lambda: vk.calls_to("messages.setActivity"))
+            assert len(alice.bot_messages) == 1  # not answered yet: typing…
+        await eventually(lambda: len(alice.bot_messages) == 2)
+    typing = vk.calls_to("messages.setActivity")
+    assert typing[0].params["peer_id"] == str(alice.id) and typing[0].params["type"] == "typing"
+    reply = vk.calls_to("messages.send")[-1]
+    assert all(call.seq < reply.seq for call in typing)

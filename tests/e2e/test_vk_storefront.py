@@ -72,6 +72,7 @@ async def running_shop(
     callback_secret: str | None = None,
     group: Group | None = None,
     port: int | None = None,
+    typing_after: float = 1.0,
 ) -> AsyncIterator[VkShop]:
     """The demo shop's VK bot: long poll, or the Callback API when a secret is given; a
     ``group`` given runs that community's bot again (a restart), on ``port`` if given."""
@@ -91,6 +92,7 @@ async def running_shop(
         group_id=group.id,
         callback_url=base_url if callback_secret is not None else "",
         callback_secret=callback_secret or "",
+        typing_after=typing_after,  # well above a quick answer's time, even on a busy machine
     )
     app = create_web_app(engine)
     frontend.add_routes(app)
