@@ -172,6 +172,20 @@ def parse_update(raw: dict[str, Any], group_id: int) -> VkUpdate | None:
     return None
 
 
+def consent_change(raw: dict[str, Any], group_id: int) -> tuple[int, bool] | None:
+    """(user id, allowed) for message_allow / message_deny of ``group_id``, else None."""
+    kind = raw.get("type")
+    if kind not in ("message_allow", "message_deny") or raw.get("group_id") not in (
+        None,
+        group_id,
+    ):
+        return None
+    user_id = _object(raw).get("user_id")
+    if not isinstance(user_id, int) or not 0 < user_id < CHAT_PEER_START:
+        return None
+    return user_id, kind == "message_allow"
+
+
 def _object(raw: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     """``raw["object"]`` (or its ``key`` member) when it is a JSON object, else {}."""
     obj = raw.get("object")

@@ -25,7 +25,7 @@ from bot.frontend import TYPING_AFTER, Answering
 from bot.inbox import InboxWorker
 from bot.vk import setup
 from bot.vk.calls import UNREACHABLE, error_code
-from bot.vk.events import VkUpdate, arrival, parse_update
+from bot.vk.events import VkUpdate, arrival, consent_change, parse_update
 from bot.vk.keyboards import INLINE_BUTTONS, LABEL_LIMIT
 from bot.vk.names import DisplayNames
 from bot.vk.render import TEXT_LIMIT, VkRenderer
@@ -36,8 +36,8 @@ from handlers.events import Capabilities
 from handlers.screens import Reply, Screen
 from handlers.texts import t
 from shop import inbox
-from shop.accounts import Channel
-from shop.customers import pick_language
+from shop.accounts import AccountRef, Channel
+from shop.customers import mark_reachable, mark_unreachable, pick_language
 from shop.inbox import Entry
 
 log = logging.getLogger(__name__)
@@ -243,9 +243,21 @@ class VkFrontend:
         """Answer a stored group event (the ones the shop does not answer are just taken)."""
         if self._stopping.is_set():
             raise ConnectionError("stopping")  # left pending for the next run
+        consent = consent_change(entry.payload, self.group_id)
+        if consent is not None:
+            await self._note_consent(*consent)
+            return
         update = parse_update(entry.payload, self.group_id)
         if update is not None:
             await self._handle(update, entry)
+
+    async def _note_consent(self, user_id: int, allowed: bool) -> None:
+        """The person allowed or denied the community's messages: the outbox stops or
+        resumes sending there (the same either way however often it comes)."""
+        account = AccountRef(Channel.VK, user_id)
+        async with self.sessions() as session, session.begin():
+            await (mark_reachable if allowed else mark_unreachable)(session, account)
+        log.info("%s %s messages", account, "allowed" if allowed else "denied")
 
     # answering
 

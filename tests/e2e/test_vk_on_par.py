@@ -3,6 +3,8 @@ text menus for clients without inline buttons, the community set up by the bot i
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import pytest
 from sqlalchemy import select
 
@@ -220,3 +222,24 @@ async def test_a_slow_answer_shows_typing_and_a_quick_one_does_not(
     assert typing[0].params["peer_id"] == str(alice.id) and typing[0].params["type"] == "typing"
     reply = vk.calls_to("messages.send")[-1]
     assert all(call.seq < reply.seq for call in typing)
+
+
+async def test_denying_and_allowing_messages_stops_and_resumes_notifications(
+    shop: VkShop,  # noqa: F811
+) -> None:
+    alice = shop.user()
+    await alice.send("Начать")
+
+    async def reachable() -> bool:
+        async with shop.sessions() as session:
+            account = (await session.execute(select(ChannelAccount))).scalar_one()
+        return account.reachable
+
+    alice.deny_messages_from_the_community()
+    await eventually(lambda: not_(reachable()))
+    alice.allow_messages_from_the_community()
+    await eventually(reachable)
+
+
+async def not_(check: Awaitable[bool]) -> bool:
+    return not await check
