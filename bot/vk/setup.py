@@ -87,8 +87,9 @@ def setup_problem(error: BaseException, what: str) -> StartupError:
     code = error_code(error)
     if code in (ACCESS_DENIED, NO_RIGHTS, BAD_TOKEN):
         return StartupError(
-            f"VK_GROUP_TOKEN: VK refused to set up the {what} ({describe(error)}); the token "
-            "needs the community management right: create one with it in Manage → API usage"
+            f"VK_GROUP_TOKEN: the token may not manage the community ({describe(error)}, "
+            f"setting up the {what}); create one with the management right in Manage → "
+            "API usage"
         )
     if code == SERVERS_LIMIT:
         return StartupError(

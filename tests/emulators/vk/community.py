@@ -64,6 +64,7 @@ class CommunitySettings:
             "groups.deleteCallbackServer": self.delete_server,
             "groups.setCallbackSettings": self.set_callback_settings,
             "groups.setLongPollSettings": self.set_long_poll_settings,
+            "groups.getLongPollSettings": self.get_long_poll_settings,
         }
 
     def get_confirmation_code(self, call: Call) -> dict[str, str]:
@@ -124,3 +125,15 @@ class CommunitySettings:
             (events.add if on else events.discard)(name)
         group.longpoll_events = events
         return 1
+
+    def get_long_poll_settings(self, call: Call) -> dict[str, Any]:
+        group = _own_group(call)
+        names = schema.methods()["groups.setLongPollSettings"].params.keys() - NOT_EVENTS
+        events = group.longpoll_events or set()
+        answer: dict[str, Any] = {
+            "is_enabled": group.longpoll_enabled,
+            "events": {name: int(name in events) for name in sorted(names)},
+        }
+        if group.longpoll_api_version:
+            answer["api_version"] = group.longpoll_api_version
+        return answer
