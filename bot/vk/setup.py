@@ -11,6 +11,7 @@ what VK refuses becomes a one-line `StartupError` naming what to fix.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import vk_api
 
@@ -44,12 +45,11 @@ async def confirmation_code(vk: vk_api.VkApi, group_id: int) -> str:
 async def register_callback_server(vk: vk_api.VkApi, group_id: int, url: str, secret: str) -> int:
     """The id of the community's Callback API server at ``url``, added or brought up to
     date (VK then sends its confirmation request), with the bot's events switched on."""
-    answer = await call(vk, "groups.getCallbackServers", group_id=group_id)
-    known = next((s for s in answer.get("items", []) if s.get("url") == url), None)
+    known = await _server_at(vk, group_id, url)
     wanted = {"url": url, "title": SERVER_TITLE, "secret_key": secret}
     if known is None:
         added = await call(vk, "groups.addCallbackServer", group_id=group_id, **wanted)
-        server_id = int(added["server_id"])
+        server_id = await _one_server(vk, group_id, url, int(added["server_id"]))
         log.info("VK: Callback API server %s added for %s", server_id, url)
     else:
         server_id = int(known["id"])
@@ -68,6 +68,23 @@ async def register_callback_server(vk: vk_api.VkApi, group_id: int, url: str, se
         **EVENTS,
     )
     return server_id
+
+
+async def _server_at(vk: vk_api.VkApi, group_id: int, url: str) -> dict[str, Any] | None:
+    """The community's first server at ``url`` (the oldest: ids only grow), if any."""
+    answer = await call(vk, "groups.getCallbackServers", group_id=group_id)
+    servers = [s for s in answer.get("items", []) if s.get("url") == url]
+    return min(servers, key=lambda s: int(s["id"])) if servers else None
+
+
+async def _one_server(vk: vk_api.VkApi, group_id: int, url: str, added: int) -> int:
+    """Several workers starting at once may each add a server for ``url``: every one
+    keeps the oldest and takes its own away, so VK sends each event once."""
+    oldest = await _server_at(vk, group_id, url)
+    if oldest is None or int(oldest["id"]) == added:
+        return added
+    await call(vk, "groups.deleteCallbackServer", group_id=group_id, server_id=added)
+    return int(oldest["id"])
 
 
 async def enable_long_poll(vk: vk_api.VkApi, group_id: int) -> None:

@@ -3,13 +3,21 @@ text menus for clients without inline buttons, the community set up by the bot i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
+from bot.http import create_web_app
+from bot.inbox import InboxWorker
 from bot.startup import StartupError
-from bot.vk.frontend import WEBHOOK_PATH
+from bot.vk.frontend import WEBHOOK_PATH, VkFrontend
+from bot.vk_session import make_vk_api
+from handlers.conversation import Conversation
+from shop.db import create_engine, create_session_factory
+from shop.demo import load_demo_catalog
 from shop.models import CartLine, Category, ChannelAccount, Customer, Product, Variant
 from tests.e2e.conftest import eventually, free_port, seen
 from tests.e2e.test_vk_storefront import (  # noqa: F401  (fixtures)
@@ -243,3 +251,49 @@ async def test_denying_and_allowing_messages_stops_and_resumes_notifications(
 
 async def not_(check: Awaitable[bool]) -> bool:
     return not await check
+
+
+async def test_workers_starting_together_leave_one_server(
+    vk: VkEmulator,  # noqa: F811
+    database_url: str,
+) -> None:
+    group = vk.create_group("Демо-магазин", "demo_shop")
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    async with sessions() as session, session.begin():
+        await load_demo_catalog(session)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    workers = [InboxWorker(sessions) for _ in range(3)]
+    frontends = [
+        VkFrontend(
+            make_vk_api(group.token, group.id, vk.api_url),
+            Conversation(sessions),
+            sessions,
+            worker,
+            group_id=group.id,
+            callback_url=base_url,
+            callback_secret="s3cret",
+        )
+        for worker in workers
+    ]
+    app = create_web_app(engine)
+    frontends[0].add_routes(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await asyncio.gather(*(frontend.start() for frontend in frontends))
+        await vk.wait_for_callback(group)
+        [server] = group.callback_servers
+        assert server.url == base_url + WEBHOOK_PATH and server.events >= BOT_EVENTS
+        alice = vk.user(group, first_name="Алиса")
+        await alice.send("/help")
+        assert [m.text[:10] for m in alice.bot_messages] == ["Как купить"]
+    finally:
+        for frontend, worker in zip(frontends, workers, strict=True):
+            await frontend.stop()
+            await worker.close()
+        await runner.cleanup()
+        await engine.dispose()
+    assert vk.warnings == []

@@ -62,7 +62,9 @@ class VkEmulator:
         self.in_flight = 0  # API and upload requests being answered right now
         self.last_activity = now()
         self._longpolls: dict[int, LongPoll] = {}
-        self._pushers: dict[int, CallbackPusher] = {}
+        self._pushers: dict[int, CallbackPusher] = {}  # set by a test (use_callback)
+        # (group id, server id) -> the pusher of a server a bot registered, once confirmed
+        self._server_pushers: dict[tuple[int, int], CallbackPusher] = {}
         self._persons: dict[tuple[int, int], Person] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -94,7 +96,7 @@ class VkEmulator:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for pusher in self._pushers.values():
+        for pusher in [*self._pushers.values(), *self._server_pushers.values()]:
             await pusher.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -199,9 +201,9 @@ class VkEmulator:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
-            pusher = self._pushers.get(group.id)
-            if pusher is not None and pusher.server is not None and pusher.server.status == "ok":
-                return pusher.server
+            live = self._registered(group)
+            if live and live[0].server is not None:
+                return live[0].server
             if loop.time() > deadline:
                 servers = [s.to_api() for s in group.callback_servers]
                 raise AssertionError(
@@ -288,7 +290,8 @@ class VkEmulator:
 
     def callback_log(self, group: Group) -> list[PushAttempt]:
         pusher = self._pushers.get(group.id)
-        return list(pusher.log) if pusher else []
+        pushers = [pusher] if pusher else self._registered(group)
+        return [attempt for each in pushers for attempt in each.log]
 
     def longpoll(self, group: Group) -> LongPoll:
         return self._longpoll(group)
@@ -320,22 +323,30 @@ class VkEmulator:
             answer_id=answer_id or None,
         )
         self.world.inbound.append(inbound)
-        pusher = self._pushers.get(group.id)
-        if pusher is not None and not pusher.sends(kind):
-            inbound.failed = f"{kind} is not switched on for the Callback API server"
-        elif (
-            pusher is None
-            and group.longpoll_events is not None
-            and kind not in group.longpoll_events
-        ):
+        manual = self._pushers.get(group.id)
+        pushers = [manual] if manual is not None else self._registered(group)
+        if pushers:  # VK sends the event to every confirmed server that takes its type
+            targets = [pusher for pusher in pushers if pusher.sends(kind)]
+            if not targets:
+                inbound.failed = f"{kind} is not switched on for the Callback API server"
+            for pusher in targets:
+                task = asyncio.get_running_loop().create_task(pusher.push(inbound))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        elif group.longpoll_events is not None and kind not in group.longpoll_events:
             inbound.failed = f"{kind} is not switched on in the Long Poll settings"
-        elif pusher is not None:
-            task = asyncio.get_running_loop().create_task(pusher.push(inbound))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
         else:
             self._longpoll(group).push(inbound)
         return inbound
+
+    def _registered(self, group: Group) -> list[CallbackPusher]:
+        """Pushers of the community's confirmed servers that still exist, oldest first."""
+        return [
+            pusher
+            for server in group.callback_servers
+            if server.status == "ok"
+            and (pusher := self._server_pushers.get((group.id, server.id))) is not None
+        ]
 
     def quiet_for(self) -> float:
         """Seconds since the last API or upload request ended (0 while one is in flight)."""
@@ -368,11 +379,14 @@ class VkEmulator:
             self.world.warnings.append(f"callback server {server.id}: {error}")
             await pusher.close()
             return
+        if server not in group.callback_servers:  # deleted meanwhile
+            await pusher.close()
+            return
         server.status = "ok"
-        old = self._pushers.pop(group.id, None)
+        old = self._server_pushers.pop((group.id, server.id), None)
         if old is not None:
             await old.close()
-        self._pushers[group.id] = pusher
+        self._server_pushers[(group.id, server.id)] = pusher
 
     def _on_event_answer(self, inbound: Inbound, data: dict[str, Any]) -> None:
         person = self._persons.get((inbound.group_id, inbound.peer_id))
