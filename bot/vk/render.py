@@ -146,15 +146,16 @@ class VkRenderer:
         params = await self._content(peer_id, screen)
         params["peer_id"] = peer_id
         params["random_id"] = random_id or fresh_random_id()
+        # A fresh upload is VK's whether the message goes or not: cached first, so nothing
+        # slow comes between this message and the call after it (deleting the old screen).
+        await self.photos.save_uploads()
         try:
-            sent = int(await call(self.vk, "messages.send", **params))
+            return int(await call(self.vk, "messages.send", **params))
         except vk_api.ApiError as error:
             screen = self._without_stale_photo(screen, error)
             params.update(await self._content(peer_id, screen))
-            sent = int(await call(self.vk, "messages.send", **params))
-        if screen.photo is not None:
             await self.photos.save_uploads()
-        return sent
+            return int(await call(self.vk, "messages.send", **params))
 
     async def typing(self, peer_id: int) -> None:
         """ "typing…" in the person's chat (VK shows it for up to 10 s, or until a message)."""
