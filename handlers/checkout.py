@@ -455,7 +455,7 @@ def _hold_refusal(ctx: Ctx, refused: HoldLimitReached) -> Reply:
     if any(order.cash_on_delivery for order in refused.held):
         text = f"{text}\n\n{ctx.t('checkout.hold_cash')}"
     room = max(1, (ctx.caps.buttons_per_screen - 2) // 2)  # the last row has two buttons
-    rows = [_held_row(ctx, order) for order in refused.held[-min(HELD_SHOWN, room) :]]
+    rows = [_held_row(ctx, order) for order in refused.held[-min(HELD_SHOWN, room):]]
     return ctx.screen(text, *rows, [ctx.button("btn.cart", "cart"), ctx.button("btn.menu", "m")])
 
 
