@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shop import outbox, stock
+from shop import outbox, promo, stock
 from shop.errors import ShopError
 from shop.models import Order, OrderEvent, OrderEventKind, OrderStatus
 
@@ -173,5 +173,7 @@ async def transition(
     )
     if target in (S.CANCELLED, S.REFUNDED) and current in NOT_YET_SHIPPED:
         await stock.release(session, order)
+    if target == S.CANCELLED and current in RESERVING:  # unpaid: the promo code comes back
+        await promo.release(session, order.id)
     await session.flush()
     return order
