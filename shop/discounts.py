@@ -30,7 +30,9 @@ def spread(discount: int, lines: Sequence[tuple[int, int]]) -> list[int]:
     if not discount or not total:
         return [0] * len(lines)
     room = [max(0, amount - quantity * MIN_UNIT_PRICE) for amount, quantity in lines]
-    shares = [min(discount * amount // total, free) for (amount, _), free in zip(lines, room)]
+    shares = [
+        min(discount * amount // total, free) for (amount, _), free in zip(lines, room, strict=True)
+    ]
     order = sorted(range(len(lines)), key=lambda i: (-(discount * lines[i][0] % total), i))
     left = discount - sum(shares)
     while left > 0:
