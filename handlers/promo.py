@@ -27,8 +27,8 @@ def value_text(lang: str, percent: int | None, amount: int | None) -> str:
 
 async def cart_offer(ctx: Ctx, view: CartView) -> promo.Offer | None:
     """The code checkout would apply to this cart now, if it takes anything off."""
-    units = sum(item.quantity for item in view.items if item.problem is None)
-    offer = await promo.offer_for(ctx.session, ctx.customer.id, view.total, units)
+    lines = [(item.price, item.quantity) for item in view.items if item.problem is None]
+    offer = await promo.offer_for(ctx.session, ctx.customer.id, lines)
     return offer if offer is not None and offer.discount else None
 
 
@@ -46,7 +46,7 @@ async def show_promo(ctx: Ctx) -> Reply:
             return _answer(ctx, ctx.t("error.promo_unknown"))
         code = await promo.check(ctx.session, typed, ctx.customer.id)
         return _yours(ctx, code.code, code.percent, code.amount, code.expires_at)
-    offer = await promo.offer_for(ctx.session, ctx.customer.id, 0, 0)
+    offer = await promo.offer_for(ctx.session, ctx.customer.id, [])
     if offer is None:
         return _answer(ctx, ctx.t("promo.none"))
     return _yours(ctx, offer.code, offer.percent, offer.amount, offer.expires_at)

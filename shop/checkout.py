@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import promo, stock
 from shop.cart import get_cart
-from shop.discounts import spread
 from shop.errors import ShopError
 from shop.models import (
     CartLine,
@@ -126,12 +125,12 @@ async def place_order(
 
     items_total = sum(line.price * line.quantity for line in taken)
     offer = await promo.offer_for(
-        session, customer_id, items_total, sum(line.quantity for line in taken), now
+        session, customer_id, [(line.price, line.quantity) for line in taken], now
     )
     discount = offer.discount if offer else 0
-    shares = spread(discount, [(line.price * line.quantity, line.quantity) for line in taken])
-    for line, share in zip(lines, shares, strict=True):
-        line["discount"] = share
+    shares = offer.per_unit if offer else (0,) * len(taken)
+    for line, item, share in zip(lines, taken, shares, strict=True):
+        line["discount"] = share * item.quantity
     placed = PlacedOrder(
         id=0,
         items_total=items_total,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop import audit, outbox
 from shop.accounts import AccountRef
-from shop.discounts import discount_for
+from shop.discounts import per_unit, wanted_discount
 from shop.errors import ShopError
 from shop.models import PromoCode
 from shop.models.types import utcnow
@@ -129,6 +130,8 @@ class Offer:
     percent: int | None
     amount: int | None
     expires_at: datetime
+    per_unit: tuple[int, ...]
+    """Each line's discount per unit, in the order the lines were given."""
     discount: int
 
 
@@ -143,11 +146,11 @@ def _usable(customer_id: int, now: datetime) -> list[object]:
 async def offer_for(
     session: AsyncSession,
     customer_id: int,
-    items_total: int,
-    units: int,
+    lines: Sequence[tuple[int, int]],
     now: datetime | None = None,
 ) -> Offer | None:
-    """The customer's own usable code expiring first, with its discount on these items."""
+    """The customer's own usable code expiring first, with its discount on these lines
+    (unit price, quantity): the cart shows exactly what checkout will take off."""
     now = now or utcnow()
     row = (
         await session.execute(
@@ -165,8 +168,12 @@ async def offer_for(
     ).first()
     if row is None:
         return None
-    discount = discount_for(items_total, units, percent=row.percent, amount=row.amount)
-    return Offer(row.id, row.code, row.percent, row.amount, row.expires_at, discount)
+    items_total = sum(price * quantity for price, quantity in lines)
+    units = sum(quantity for _, quantity in lines)
+    wanted = wanted_discount(items_total, units, percent=row.percent, amount=row.amount)
+    shares = per_unit(wanted, lines)
+    discount = sum(share * quantity for share, (_, quantity) in zip(shares, lines, strict=True))
+    return Offer(row.id, row.code, row.percent, row.amount, row.expires_at, tuple(shares), discount)
 
 
 async def check(

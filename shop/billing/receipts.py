@@ -74,11 +74,12 @@ def receipt_for(order: Order, quantities: dict[str, int] | None = None) -> Recei
 
 
 def _line(line: OrderLine, quantity: int) -> list[ReceiptLine]:
-    """``quantity`` units of an order line at their discounted prices.
+    """``quantity`` units of an order line at their discounted unit price.
 
-    The whole line is exact (at most two receipt lines); part of a discounted line (a refund
-    of some units) is priced at the cheaper unit price, so refunds never add up to more than
-    was paid for the line (at most a kopeck a unit less).
+    Checkout gives every unit of a line the same whole-kopeck discount, so some units (a
+    refund) cost exactly their share. A line whose discount does not divide (not made by
+    checkout) is listed whole as two receipt lines, and in part at the cheaper unit price,
+    so refunds never add up to more than was paid.
     """
     title = line.title[:DESCRIPTION_LIMIT]
     if quantity == line.quantity:
