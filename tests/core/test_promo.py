@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from handlers.notifications import render_notification
 from payments.receipts import receipt_json
 from payments.telegram import invoice_for
 from shop import promo
@@ -286,3 +287,24 @@ async def test_refunds_of_some_units_add_up_to_the_discounted_total(sessions, ga
     rest = await refund_order(sessions, gateway, order.id, "staff")
     assert (first.amount, rest.amount) == (9_800, 39_200)
     assert rest.order_status == "refunded"
+
+
+async def test_a_code_for_no_such_customer_is_refused(sessions):
+    with pytest.raises(ShopError) as refused:
+        await give(sessions, 12_345, percent=10)
+    assert refused.value.code == "not_available"
+    async with sessions() as session:
+        assert (await session.execute(select(AuditEntry))).first() is None
+
+
+async def test_the_shopper_reads_the_code_in_their_language(sessions):
+    alice = await new_customer(sessions, 1)
+    await give(sessions, alice, amount=50_000)
+    async with sessions() as session:
+        message = (await session.execute(select(OutboxMessage))).scalar_one()
+    russian = render_notification(message.kind, message.payload, "ru")
+    english = render_notification(message.kind, message.payload, "en")
+    assert russian is not None and english is not None
+    code = message.payload["code"]
+    assert f"промокод {code}: скидка 500\u00a0₽" in russian.text
+    assert f"promo code {code}: 500\u00a0₽ off" in english.text
