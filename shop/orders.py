@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,6 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from shop import outbox, promo, stock
 from shop.errors import ShopError
 from shop.models import Order, OrderEvent, OrderEventKind, OrderStatus
+
+log = logging.getLogger(__name__)
 
 S = OrderStatus
 K = OrderEventKind
@@ -175,5 +178,7 @@ async def transition(
         await stock.release(session, order)
     if target == S.CANCELLED and current in RESERVING:  # unpaid: the promo code comes back
         await promo.release(session, order.id)
+    if kind == K.LATE_PAID and order.discount and not await promo.retake(session, order.id):
+        log.warning("order %s paid late with a promo code used again since", order.id)
     await session.flush()
     return order

@@ -4,8 +4,9 @@ A code is bound to its customer and used once. Checkout offers the customer's ow
 code by itself (the one expiring first), so the shopper types nothing; a typed ``/promo CODE``
 only says whether that code is theirs and usable. The checkout transaction consumes it with
 a conditional UPDATE (``used_at IS NULL``), so two checkouts at once cannot both use it; an
-order cancelled unpaid (by the shopper or by expiry) gives the code back. A late payment for
-such an order keeps its discount (the order snapshot is what was agreed).
+order cancelled unpaid (by the shopper or by expiry) gives the code back; a late payment of
+that order takes it again if it is still free (and keeps its discount either way: the order
+snapshot is what was agreed).
 """
 
 from __future__ import annotations
@@ -214,10 +215,29 @@ async def consume(
 
 
 async def release(session: AsyncSession, order_id: int) -> None:
-    """Give back the code an order used (the order was cancelled before it was paid)."""
+    """Give back the code an order used (the order was cancelled before it was paid).
+
+    ``order_id`` stays until another checkout takes the code, so a late payment of the
+    order can take it again (`retake`).
+    """
     await session.execute(
         update(PromoCode)
-        .where(PromoCode.order_id == order_id)
-        .values(used_at=None, order_id=None)
+        .where(PromoCode.order_id == order_id, PromoCode.used_at.is_not(None))
+        .values(used_at=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def retake(session: AsyncSession, order_id: int, now: datetime | None = None) -> bool:
+    """A cancelled order was paid late with its discount: mark its code used again.
+
+    False when another order has taken the code since (the late order keeps its discount:
+    the shopper paid what they were shown; logged for staff).
+    """
+    taken = await session.execute(
+        update(PromoCode)
+        .where(PromoCode.order_id == order_id, PromoCode.used_at.is_(None))
+        .values(used_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(taken.rowcount)  # type: ignore[attr-defined]

@@ -15,7 +15,8 @@ class PromoCode(Base):
     """A code worth ``percent`` of the items or a fixed ``amount`` (kopecks), used once.
 
     ``used_at``/``order_id`` are set by the checkout that consumes it (a conditional UPDATE
-    on ``used_at IS NULL``) and cleared again when that order is cancelled unpaid.
+    on ``used_at IS NULL``); ``used_at`` is cleared when that order is cancelled unpaid
+    (``order_id`` stays until another checkout takes the code).
     """
 
     __tablename__ = "promo_codes"

@@ -210,7 +210,26 @@ async def test_an_order_cancelled_unpaid_gives_the_code_back(sessions):
     second = await checkout(sessions, alice)
     assert second.discount == 1_000
     assert await expire_unpaid_orders(sessions, utcnow() + timedelta(hours=1)) == [second.id]
-    assert (await stored_code(sessions, code.id)).order_id is None
+    assert (await stored_code(sessions, code.id)).used_at is None
+
+
+async def test_a_late_payment_takes_the_released_code_again(sessions, gateway):
+    (variant,) = await small_shop(sessions, [5])
+    alice = await new_customer(sessions, 1)
+    code = await give(sessions, alice, percent=10)
+    await fill_cart(sessions, alice, {variant: 1})
+    placed = await checkout(sessions, alice)
+    payment_id = await pay_at_gateway(sessions, gateway, placed, alice)
+    assert await expire_unpaid_orders(sessions, utcnow() + timedelta(hours=1)) == [placed.id]
+    assert (await stored_code(sessions, code.id)).used_at is None
+
+    await sync_payment(sessions, gateway, payment_id, "webhook")
+
+    async with sessions() as session:
+        order = await get_order(session, placed.id)
+    assert (order.status, order.total) == ("paid", 9_000)
+    used = await stored_code(sessions, code.id)
+    assert used.used_at is not None and used.order_id == placed.id
 
 
 async def test_receipt_and_invoice_list_discounted_prices_adding_up_to_the_total(sessions):
