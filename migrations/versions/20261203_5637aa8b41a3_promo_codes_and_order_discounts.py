@@ -1,7 +1,7 @@
 """promo codes and order discounts
 
 Revision ID: 5637aa8b41a3
-Revises: 139460bfdb25
+Revises: 45bc74f53652
 Create Date: 2026-12-03 22:02:30.597599
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5637aa8b41a3"
-down_revision: str | None = "139460bfdb25"
+down_revision: str | None = "45bc74f53652"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
