@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import cart, catalog, checkout, linking, menu, numbered, orders, payment
+from handlers import cart, catalog, checkout, linking, menu, numbered, orders, payment, promo
 from handlers.context import Ctx, Hook, Options, Router
 from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
@@ -29,7 +29,7 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    for module in (menu, catalog, cart, checkout, orders, payment, linking):
+    for module in (menu, catalog, cart, checkout, orders, payment, linking, promo):
         router.include(module.router)
     return router
 

@@ -380,9 +380,9 @@ EN: dict[str, str] = {
 
 def _merge_parts() -> None:
     """Add each feature's texts; a key defined twice is a mistake caught at import."""
-    from handlers.texts import admin, desk, linking, support
+    from handlers.texts import admin, desk, linking, promo, support
 
-    for part in (admin, desk, linking, support):
+    for part in (admin, desk, linking, promo, support):
         for base, extra in ((RU, part.RU), (EN, part.EN)):
             clash = base.keys() & extra.keys()
             if clash:

@@ -20,6 +20,7 @@ from shop.models.payments import (
     Refund,
     RefundStatus,
 )
+from shop.models.promo import PromoCode
 from shop.models.staff import AuditEntry, Role, StaffMember
 from shop.models.system import (
     ConversationState,
@@ -56,6 +57,7 @@ __all__ = [
     "PollPosition",
     "Product",
     "ProductPhoto",
+    "PromoCode",
     "Refund",
     "RefundStatus",
     "Role",
