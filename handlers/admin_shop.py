@@ -70,9 +70,9 @@ async def staff_command(ctx: Ctx) -> Reply:
     return ctx.screen(text, _back(ctx))
 
 
-@router.command("settings", "set")
+@router.command("shop", "set")
 async def settings_command(ctx: Ctx) -> Reply:
-    """``/settings`` shows them; ``/set NAME VALUE`` changes one."""
+    """``/shop`` shows them; ``/set NAME VALUE`` changes one (/settings is a shopper's)."""
     await ctx.require(Role.OWNER, "settings")
     name, _, value = ctx.event.text.strip()[: shop_settings.MAX_TEXT + 20].partition(" ")
     key = SETTING_NAMES.get(name.lower())

@@ -16,7 +16,7 @@ RU: dict[str, str] = {
     "/delete АРТИКУЛ — удалить товар (в открытых заказах — скрыть)\n"
     "/cats — разделы каталога, /delivery — доставка\n"
     "/export — весь каталог файлом CSV\n"
-    "/staff — сотрудники, /settings — настройки магазина\n\n"
+    "/staff — сотрудники, /shop — настройки магазина\n\n"
     "Фото с подписью-артикулом добавится к товару. "
     "Файл CSV (как из /export) обновит каталог после проверки и подтверждения.",
     "admin.menu_staff": "Команды сотрудника:\n"
@@ -111,7 +111,7 @@ RU: dict[str, str] = {
     "admin.setting_set": "Готово: {name} = {value}. Действует с этой минуты.",
     "error.settings_bad_text": "Текст должен быть от 1 до {limit} символов.",
     "error.settings_bad_number": "Нужно целое число от {low} до {high}.",
-    "error.settings_unknown": "Такой настройки нет. Список: /settings.",
+    "error.settings_unknown": "Такой настройки нет. Список: /shop.",
     "menu.support_hours": "Поддержка: {hours}",
     "admin.cats_title": "Разделы (номер. название / English):",
     "admin.cat_facts": " — товаров: {products}, порядок {position}",
@@ -170,7 +170,7 @@ EN: dict[str, str] = {
     "/delete SKU — delete the product (hidden while in open orders)\n"
     "/cats — catalog categories, /delivery — delivery\n"
     "/export — the whole catalog as a CSV file\n"
-    "/staff — staff, /settings — shop settings\n\n"
+    "/staff — staff, /shop — shop settings\n\n"
     "A photo captioned with a SKU is added to that product. "
     "A CSV file (as /export makes) updates the catalog after a check and your confirmation.",
     "admin.menu_staff": "Staff commands:\n"
@@ -265,7 +265,7 @@ EN: dict[str, str] = {
     "admin.setting_set": "Done: {name} = {value}. It counts from now on.",
     "error.settings_bad_text": "The text must be 1 to {limit} characters.",
     "error.settings_bad_number": "A whole number from {low} to {high} is needed.",
-    "error.settings_unknown": "There is no such setting. The list: /settings.",
+    "error.settings_unknown": "There is no such setting. The list: /shop.",
     "menu.support_hours": "Support: {hours}",
     "admin.cats_title": "Categories (number. title / English):",
     "admin.cat_facts": " — products: {products}, order {position}",

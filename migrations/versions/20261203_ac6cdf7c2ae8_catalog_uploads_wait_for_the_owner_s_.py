@@ -1,7 +1,7 @@
 """catalog uploads wait for the owner's confirmation
 
 Revision ID: ac6cdf7c2ae8
-Revises: 139460bfdb25
+Revises: 5637aa8b41a3
 Create Date: 2026-12-03 22:02:54.617851
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "ac6cdf7c2ae8"
-down_revision: str | None = "139460bfdb25"
+down_revision: str | None = "5637aa8b41a3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,6 +3,7 @@
 from shop.db import Base
 from shop.models.catalog import CatalogUpload, Category, Product, ProductPhoto, Variant
 from shop.models.customers import ChannelAccount, Customer
+from shop.models.linking import LinkAttempt, LinkCode
 from shop.models.orders import (
     CartLine,
     DeliveryMethod,
@@ -19,6 +20,7 @@ from shop.models.payments import (
     Refund,
     RefundStatus,
 )
+from shop.models.promo import PromoCode
 from shop.models.staff import AuditEntry, Role, StaffMember
 from shop.models.system import (
     ConversationState,
@@ -42,6 +44,8 @@ __all__ = [
     "DeliveryMethod",
     "InboxEvent",
     "InboxStatus",
+    "LinkAttempt",
+    "LinkCode",
     "Order",
     "OrderEvent",
     "OrderEventKind",
@@ -55,6 +59,7 @@ __all__ = [
     "PollPosition",
     "Product",
     "ProductPhoto",
+    "PromoCode",
     "Refund",
     "RefundStatus",
     "Role",

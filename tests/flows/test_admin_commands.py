@@ -152,7 +152,7 @@ async def test_shoppers_are_refused_every_admin_command_and_button(conversation,
         "/export",
         "/staff add telegram:66 owner",
         "/staff",
-        "/settings",
+        "/shop",
         "/set greeting Взломано",
     ]:
         await mallory.send(command)
@@ -227,7 +227,7 @@ async def test_owner_keeps_the_staff_list_and_shop_settings(conversation, demo):
     assert shopper.text == "Лавка\n\n<b>Привет!</b> Мы открылись."
     await shopper.send("/help")
     assert shopper.text.endswith("Поддержка: Пн–Пт 10–19")
-    await owner.send("/settings")
+    await owner.send("/shop")
     assert "reservation: 45" in owner.text
     async with demo() as session:
         changes = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
