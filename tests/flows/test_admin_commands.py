@@ -361,3 +361,34 @@ async def test_owner_edits_any_field_and_html_stays_text(conversation, demo):
             )
         )
     assert edits == ["product:1", "product:1", "variant:DEMO-001-00", "variant:DEMO-001-00"]
+
+
+async def test_add_product_dialog_checks_what_is_typed(conversation, demo):
+    owner = Person(conversation, OWNER)
+    mallory = Person(conversation, 67)
+    for action in ["adm:new", "adm:new:c:1", "adm:new:x"]:
+        reply = await mallory.action(action)
+        assert reply.toast == "Это доступно только сотрудникам магазина.", action
+    await owner.send("/new")
+    await owner.press("Футболки")
+    await owner.send("   ")
+    assert owner.text.startswith("Напишите ответ текстом")
+    await owner.send("Футболка «Ладога» | Ladoga tee")
+    await owner.send("-")
+    await owner.send("LAD-S; S; ; abc; 3\nLAD-M; M; ; 1990; -1\nDEMO-001-00; L; ; 1990; 1")
+    assert "Строка 1: цена" in owner.text and "Строка 2: остаток" in owner.text
+    await owner.send("LAD-S; S; ; 1990; 3\nDEMO-001-00; L; ; 1990; 1")
+    assert owner.text.startswith("Эти артикулы уже заняты: DEMO-001-00")
+    await owner.send("LAD-S; S; ; 1990; 3\nLAD-M; M; серая; 2090,50; 0")
+    assert owner.text.startswith("Товар №")
+    async with demo() as session:
+        product = await session.scalar(select(Product).where(Product.title_en == "Ladoga tee"))
+        assert product is not None and product.description == ""
+        skus = (
+            await session.execute(
+                select(Variant.sku, Variant.colour, Variant.price, Variant.stock)
+                .where(Variant.product_id == product.id)
+                .order_by(Variant.position)
+            )
+        ).all()
+    assert skus == [("LAD-S", None, 199000, 3), ("LAD-M", "серая", 209050, 0)]
