@@ -19,7 +19,7 @@ from shop.models.payments import (
     Refund,
     RefundStatus,
 )
-from shop.models.staff import AuditEntry, Role, StaffMember
+from shop.models.staff import AuditEntry, PostedCard, Role, StaffMember
 from shop.models.system import (
     ConversationState,
     InboxEvent,
@@ -51,6 +51,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentStatus",
     "PollPosition",
+    "PostedCard",
     "Product",
     "ProductPhoto",
     "Refund",
