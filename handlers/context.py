@@ -6,7 +6,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.events import Capabilities, Event, EventKind
 from handlers.screens import Button, Reply, Screen
@@ -44,12 +44,18 @@ class Options:
         return caps.native_invoice or self.gateway is not None
 
 
+AfterCommit = Callable[[async_sessionmaker[AsyncSession], Options], Awaitable[None]]
+"""Work that calls out over the network (a refund) once the conversation's transaction is
+committed; what it needs was stored in that transaction, so a crash leaves it queued."""
+
+
 @dataclass
 class Ctx:
     session: AsyncSession
     event: Event
     customer: Shopper
     options: Options = field(default_factory=Options)
+    after_commit: list[AfterCommit] = field(default_factory=list)
 
     @property
     def state(self) -> State:
