@@ -49,11 +49,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_column("carrier")
-        batch_op.drop_column("tracking_number")
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_column("marketing_consent_channel")
-        batch_op.drop_column("marketing_consent_at")
+    op.drop_column("orders", "carrier")
+    op.drop_column("orders", "tracking_number")
+    op.drop_column("customers", "marketing_consent_channel")
+    op.drop_column("customers", "marketing_consent_at")
     op.drop_index("ix_posted_cards_order", table_name="posted_cards")
     op.drop_table("posted_cards")
