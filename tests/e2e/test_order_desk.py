@@ -106,7 +106,7 @@ async def test_staff_move_orders_from_telegram_and_vk_and_shoppers_hear_each_ste
     assert (await alice.pay()).ok
     await alice.wait_for("Оплата получена")
     await eventually(lambda: "💳 Оплата получена" in seen(card_of(anna, order_id).text))
-    await eventually(lambda: "оплачен" in vk_card_text(boris, order_id))
+    await eventually(lambda: "💳 Оплата получена" in vk_card_text(boris, order_id))
     assert "🆕 Новый заказ" in seen(anna.bot_messages[-2].text)
     assert "Шопер «Эко»" in vk_card_text(boris, order_id)
 
@@ -124,9 +124,11 @@ async def test_staff_move_orders_from_telegram_and_vk_and_shoppers_hear_each_ste
     assert "уже изменил" in told
 
     # Boris (VK) ships with a CDEK number; Alice gets the number and the tracking link
+    before = len(boris.bot_messages)
     await boris.send(f"/order {order_id}")
-    await boris.press("🚚 Отправлен")
-    assert "трек-номер" in seen(boris.screen.text)
+    await boris.wait_until(lambda: len(boris.bot_messages) > before)
+    await boris.press("🚚 Отправлен", message=boris.bot_messages[-1])
+    await boris.wait_until(lambda: "трек-номер" in seen(boris.screen.text))
     await boris.send("1234567890 сдэк")
     shipped = await alice.wait_for("отправлен")
     assert "Трек-номер: 1234567890" in seen(shipped.text)
@@ -191,8 +193,9 @@ async def test_a_shopper_is_refused_every_staff_command_and_forged_button(desk: 
         f"desk:cash:{order_id}:awaiting_payment",
         f"desk:cashback:{order_id}:awaiting_payment",
     ]
+    screen = mallory.screen
     for data in forged:
-        await mallory.press_data(data)
+        await mallory.press_data(data, message=screen)
         assert mallory.last_answer == NOT_ALLOWED, data
     assert await status_of(desk.runtime, order_id) == OrderStatus.AWAITING_PAYMENT
     async with desk.runtime.sessions() as session:
