@@ -223,3 +223,36 @@ async def test_a_shopper_is_refused_every_staff_command_and_forged_button(desk: 
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
     refusals = [r for r in caplog.records if r.getMessage().startswith("refused")]
     assert len(refusals) == len(forged) + 1
+
+
+async def test_cards_in_the_moderator_chat_are_worked_there(telegram, shop_settings):
+    token = shop_settings().telegram_bot_token
+    anna = telegram.user(token, first_name="Анна")
+    moderators = telegram.group(token, "Модераторы")
+    settings = shop_settings(
+        moderator_chat=f"telegram:{moderators.id}",
+        staff=[AccountRef(Channel.TELEGRAM, anna.id)],
+    )
+    runtime = await start(settings)
+    try:
+        alice = telegram.user(token, first_name="Алиса")
+        await order_tote_bag(alice)
+        (order_id,) = await order_ids(runtime)
+        card = await moderators.wait_for(f"Заказ №{order_id} от")
+        assert "🆕 Новый заказ" in seen(card.text)
+        assert anna.bot_messages == []  # staff are told in the group, not one by one
+        await anna.press("Отменить", group=moderators)
+        await moderators.wait_for("почему отменяем")
+        await anna.send_in(moderators, "нет в наличии")
+        told = await alice.wait_for("отменён")
+        assert "Причина: нет в наличии" in seen(told.text)
+        await eventually(lambda: "— отменён" in seen(card_in(moderators, order_id)))
+        await anna.send_in(moderators, "/orders cancelled")
+        assert f"№{order_id} · отменён" in str(moderators.screen.raw.get("reply_markup"))
+    finally:
+        await runtime.stop()
+
+
+def card_in(group, order_id: int) -> str:
+    texts = [m.text for m in group.messages if f"Заказ №{order_id} от" in seen(m.text)]
+    return texts[0] if texts else ""
