@@ -7,13 +7,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import Runtime, start
 from shop.accounts import AccountRef, Channel
-from shop.models import AuditEntry, Order, OrderStatus, PostedCard
+from shop.models import AuditEntry, CartLine, Customer, Order, OrderStatus, PostedCard
+from shop.models.types import utcnow
+from shop.reservations import expire_unpaid_orders
 from tests.e2e.conftest import eventually, seen
 from tests.emulators.telegram import Person, TelegramEmulator
 from tests.emulators.vk import Group, VkEmulator
@@ -256,3 +259,27 @@ async def test_cards_in_the_moderator_chat_are_worked_there(telegram, shop_setti
 def card_in(group, order_id: int) -> str:
     texts = [m.text for m in group.messages if f"Заказ №{order_id} от" in seen(m.text)]
     return texts[0] if texts else ""
+
+
+async def test_an_expired_order_is_ordered_again_and_consent_is_kept_in_settings(desk: Desk):
+    alice = desk.alice
+    await order_tote_bag(alice)
+    await expire_unpaid_orders(desk.runtime.sessions, now=utcnow() + timedelta(hours=2))
+    expired = await alice.wait_for("оплата не поступила вовремя")
+    await alice.press("Заказать то же снова", message=expired)
+    assert "Вернул в корзину" in seen(alice.screen.text)
+    async with desk.runtime.sessions() as session:
+        assert await session.scalar(select(CartLine.quantity)) == 1
+
+    await alice.send("/settings")
+    assert "Новости и акции: не получаете" in seen(alice.screen.text)
+    await alice.press("Получать новости и акции")
+    assert "Новости и акции: получаете" in seen(alice.screen.text)
+    async with desk.runtime.sessions() as session:
+        customer = (
+            await session.execute(select(Customer).where(Customer.display_name == "Алиса"))
+        ).scalar_one()
+    assert (customer.marketing_consent, customer.marketing_consent_channel) == (True, "telegram")
+    assert customer.marketing_consent_at is not None
+    await alice.press("Не получать новости и акции")
+    assert "Новости и акции: не получаете" in seen(alice.screen.text)
