@@ -57,9 +57,10 @@ class StaffPost:
     def takes(self, message: OutboxMessage) -> bool:
         return message.kind == CARD or self.moderator_chat is None
 
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def deliver(self, message: OutboxMessage) -> bool:
         """Post or refresh; raises the senders' errors (`Unreachable`, `RetryLater`...) of
-        a post, so the message is tried again; a failed edit is only logged."""
+        a post, so the message is tried again; a failed edit is only logged. False: there
+        was something to post and no staff chat to post it in."""
         async with self.sessions() as session:
             chats = await self._chats(session)
             if message.kind != CARD:
@@ -70,14 +71,17 @@ class StaffPost:
                 screen, posted = await self._card(session, message)
                 done = {(c.channel, c.chat_id) for c in posted if c.outbox_id == message.id}
         if screen is None:
-            return
+            return True
         if message.kind != CARD or message.payload.get("post"):
+            if not chats:
+                return False
             for chat in chats:
                 if (chat.channel.value, chat.external_id) not in done:
                     await self._post(message, chat, screen)
         for card in posted:
             if card.outbox_id != message.id:
                 await self._edit(card, screen)
+        return True
 
     async def _chats(self, session: AsyncSession) -> list[AccountRef]:
         chats = (

@@ -125,8 +125,9 @@ class OutboxDelivery:
         target: AccountRef | None = None
         try:
             if message.recipient == outbox.MODERATORS and self.staff.takes(message):
-                await self.staff.deliver(message)  # order cards; staff chats without a group
-                return Outcome()
+                if await self.staff.deliver(message):  # cards; staff chats without a group
+                    return Outcome()
+                return Outcome("no staff chat", give_up=True)
             targets = self._targets(message, accounts)
             if not targets:
                 return Outcome("no reachable account", give_up=True)

@@ -343,6 +343,9 @@ async def cancel_without_reason(ctx: Ctx, order_id: str, seen: str) -> Reply:
 @router.step("desk:")
 async def dialog(ctx: Ctx) -> Reply:
     """The staff member's answer to "which tracking number" or "why cancel"."""
+    if await ctx.role() == Role.SHOPPER:  # no longer staff: leave the dialog, politely
+        ctx.state.step = None
+        return ctx.screen(ctx.t("error.not_allowed"), [ctx.button("btn.menu", "m")])
     await _staff(ctx, "order dialog")
     _, what, order_id, seen = (ctx.state.step or "").split(":")
     if ctx.event.kind is not EventKind.TEXT or not ctx.event.text.strip():
