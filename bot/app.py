@@ -199,7 +199,9 @@ async def start(settings: Settings) -> Runtime:
         frontend.add_routes(runtime.web_app)
     senders = {frontend.channel: frontend for frontend in runtime.frontends}
     background.append(
-        OutboxDelivery(sessions, senders, moderator_chat=settings.moderator_chat).run_forever()
+        OutboxDelivery(
+            sessions, senders, moderator_chat=settings.moderator_chat, roster=options.roster
+        ).run_forever()
     )
 
     runtime.runner = web.AppRunner(runtime.web_app, access_log=None)

@@ -21,6 +21,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import logs, metrics, patience
+from bot.cards import StaffPost
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
 from handlers.screens import Screen, screen_to_payload
@@ -29,6 +30,7 @@ from shop.accounts import AccountRef, Channel, parse_account
 from shop.customers import mark_unreachable, reachable_accounts
 from shop.models import OutboxMessage
 from shop.models.types import utcnow
+from shop.roles import Roster
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +77,14 @@ class OutboxDelivery:
         pacer: Pacer | None = None,
         batch: int = 50,
         moderator_chat: AccountRef | None = None,
+        roster: Roster | None = None,
     ) -> None:
         self.sessions = sessions
         self.senders = senders
         self.moderator_chat = moderator_chat
         self.pacer = pacer or Pacer()
         self.batch = batch
+        self.staff = StaffPost(sessions, senders, self.pacer, moderator_chat, roster or Roster())
 
     async def run_once(self) -> int:
         """Deliver one batch of due messages; return how many were claimed."""
@@ -120,6 +124,10 @@ class OutboxDelivery:
         """Render and send one message; whatever goes wrong is this message's outcome."""
         target: AccountRef | None = None
         try:
+            if message.recipient == outbox.MODERATORS and self.staff.takes(message):
+                if await self.staff.deliver(message):  # cards; staff chats without a group
+                    return Outcome()
+                return Outcome("no staff chat", give_up=True)
             targets = self._targets(message, accounts)
             if not targets:
                 return Outcome("no reachable account", give_up=True)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.events import Attachment, Capabilities, Event, EventKind
 from handlers.screens import Button, Reply, Screen
@@ -47,6 +47,9 @@ class Options:
 
 Fetch = Callable[[Attachment], Awaitable[bytes]]
 """A front-end's download of a file a person sent (by the Attachment's channel reference)."""
+AfterCommit = Callable[[async_sessionmaker[AsyncSession], Options], Awaitable[None]]
+"""Work that calls out over the network (a refund) once the conversation's transaction is
+committed; what it needs was stored in that transaction, so a crash leaves it queued."""
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Ctx:
     options: Options = field(default_factory=Options)
     fetcher: Fetch | None = None
     """The event's front-end download of attachments (None where the channel has none)."""
+    after_commit: list[AfterCommit] = field(default_factory=list)
 
     async def fetch(self, attachment: Attachment) -> bytes:
         """The bytes of a photo or file the person sent, from their messenger."""

@@ -17,12 +17,14 @@ from handlers import (
     cart,
     catalog,
     checkout,
+    desk,
     linking,
     menu,
     numbered,
     orders,
     payment,
     promo,
+    settings,
 )
 from handlers.context import Ctx, Fetch, Hook, Options, Router
 from handlers.events import Event, EventKind
@@ -40,7 +42,19 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    for module in (menu, catalog, cart, checkout, orders, payment, linking, promo, admin):
+    for module in (
+        menu,
+        catalog,
+        cart,
+        checkout,
+        orders,
+        payment,
+        linking,
+        promo,
+        admin,
+        desk,
+        settings,
+    ):
         router.include(module.router)
     return router
 
@@ -94,7 +108,8 @@ class Conversation:
                 else:
                     numbered.forget_choices(ctx.state)
                 await save_state(session, customer.id, ctx.state)
-                return reply
+            await self._after_commit(ctx)
+            return reply
         except ShopError as error:  # rolled back by leaving the block
             refusal = self.refusal(event, language, error)
             if entry is not None and not await self._take_alone(session, entry):
@@ -104,6 +119,15 @@ class Conversation:
             if entry is not None:
                 entry.taken = False  # rolled back with the transaction: still pending
             raise
+
+    async def _after_commit(self, ctx: Ctx) -> None:
+        """Run the network calls the handler left for after its commit; a failure leaves
+        their stored work queued for the periodic jobs, the answer stands."""
+        for job in ctx.after_commit:
+            try:
+                await job(self.sessions, self.options)
+            except Exception:
+                log.exception("after-commit work for %s failed", ctx.event.account)
 
     @staticmethod
     async def _take_alone(session: AsyncSession, entry: inbox.Entry) -> bool:

@@ -39,31 +39,7 @@ def channel_names(lang: str, accounts: list[AccountRef]) -> str:
     )
 
 
-@router.action(r"set")
-@router.command("settings")
-async def show_settings(ctx: Ctx) -> Reply:
-    """Language, the linked messengers and where notifications go."""
-    if (ctx.state.step or "").startswith("lk:"):
-        ctx.state.step = None
-    accounts = await linking.linked_accounts(ctx.session, ctx.customer.id)
-    chosen = await linking.notify_channel(ctx.session, ctx.customer.id)
-    linked = len(accounts) > 1
-    notify = (
-        ctx.t("settings.notify_chosen", channel=channel_name(ctx.lang, chosen))
-        if chosen and linked
-        else ctx.t("settings.notify_last")
-    )
-    accounts_line = ctx.t("settings.accounts", channels=channel_names(ctx.lang, accounts))
-    buttons = [[ctx.button("btn.language", "l")]]
-    if linked:
-        buttons += _linked_buttons(ctx, accounts, chosen)
-    else:
-        buttons += [[ctx.button("btn.link", "lk")], [ctx.button("btn.link_enter", "lk:enter")]]
-    buttons.append([ctx.button("btn.menu", "m")])
-    return ctx.screen(ctx.t("settings.title", accounts=accounts_line, notify=notify), *buttons)
-
-
-def _linked_buttons(ctx: Ctx, accounts: list[AccountRef], chosen: str | None) -> list[list[Button]]:
+def linked_buttons(ctx: Ctx, accounts: list[AccountRef], chosen: str | None) -> list[list[Button]]:
     """Where to notify (each messenger not chosen yet, or back to the last used), and
     unlinking each other messenger."""
     keyboard: list[list[Button]] = []

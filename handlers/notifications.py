@@ -9,6 +9,7 @@ from handlers.format import local_date, money
 from handlers.promo import value_text
 from handlers.screens import Button, Screen, rows, screen_from_payload
 from handlers.texts import t
+from shop.desk import tracking_link
 from shop.models import OrderEventKind
 
 
@@ -31,18 +32,50 @@ def render_notification(kind: str, payload: dict[str, Any], lang: str) -> Screen
         text = t(lang, "notify.promo_code", code=payload["code"], value=value, until=until)
         return Screen(text, rows([Button(t(lang, "btn.cart"), action="cart")]))
     if kind == "order_status":
+        return _status_update(payload, lang)
+    if kind == "payment_declined":
         order_id = payload["order_id"]
-        event = payload.get("kind")
-        if event == OrderEventKind.EXPIRED:
-            text = t(lang, "notify.expired", order_id=order_id)
-        elif event == OrderEventKind.LATE_PAID:
-            text = t(lang, "notify.late_paid", order_id=order_id)
-        else:
-            text = t(
-                lang,
-                "notify.status",
-                order_id=order_id,
-                status=t(lang, f"status.{payload['status']}"),
-            )
-        return Screen(text, rows([Button(t(lang, "btn.orders"), action=f"o:{order_id}")]))
+        return Screen(
+            t(lang, "notify.declined", order_id=order_id),
+            rows(
+                [Button(t(lang, "btn.try_again"), action=f"pay:{order_id}")],
+                [Button(t(lang, "btn.orders"), action="o")],
+            ),
+        )
     return None
+
+
+NEXT_STEP = frozenset({"paid", "assembling", "shipped", "delivered", "cancelled", "refunded"})
+
+
+def _status_update(payload: dict[str, Any], lang: str) -> Screen:
+    """A status change as the shopper reads it: what happened and what comes next, with
+    the tracking number and its link once shipped, or ordering the same again after expiry."""
+    order_id = payload["order_id"]
+    status = payload["status"]
+    event = payload.get("kind")
+    buttons: list[list[Button]] = []
+    if event == OrderEventKind.EXPIRED:
+        parts = [t(lang, "notify.expired", order_id=order_id)]
+        buttons.append([Button(t(lang, "btn.order_again"), action=f"again:{order_id}")])
+    elif event == OrderEventKind.LATE_PAID:
+        parts = [t(lang, "notify.late_paid", order_id=order_id)]
+    else:
+        parts = [t(lang, "notify.status", order_id=order_id, status=t(lang, f"status.{status}"))]
+        if status in NEXT_STEP:
+            parts.append(t(lang, f"notify.next.{status}"))
+    number = payload.get("tracking_number")
+    if number:
+        parts.append(t(lang, "notify.tracking", number=number))
+        link = tracking_link(payload.get("carrier"), number)
+        if link:
+            buttons.append([Button(t(lang, "btn.track"), url=link)])
+    if payload.get("note") and status in ("cancelled", "refunded"):
+        parts.append(t(lang, "notify.reason", reason=payload["note"]))
+    buttons.append(
+        [
+            Button(t(lang, "btn.order_no", order_id=order_id), action=f"o:{order_id}"),
+            Button(t(lang, "btn.orders"), action="o"),
+        ]
+    )
+    return Screen("\n".join(parts), rows(*buttons))

@@ -6,6 +6,7 @@ from handlers.context import Ctx, Router
 from handlers.format import local_date, local_time, money
 from handlers.payment import order_payment_buttons
 from handlers.screens import Button, Reply
+from shop.cart import order_again
 from shop.models import OrderStatus
 from shop.orders import get_order, list_orders
 
@@ -79,3 +80,11 @@ async def show_order(ctx: Ctx, order_id: str) -> Reply:
         *await order_payment_buttons(ctx, order),
         [ctx.button("btn.orders", "o"), ctx.button("btn.menu", "m")],
     )
+
+
+@router.action(r"again:(\d{1,9})")
+async def again(ctx: Ctx, order_id: str) -> Reply:
+    """Order the same again: the order's lines back in the cart, as many as are in stock."""
+    wanted, put = await order_again(ctx.session, ctx.customer.id, int(order_id))
+    key = "again.nothing" if not put else "again.done" if put == wanted else "again.short"
+    return ctx.screen(ctx.t(key), [ctx.button("btn.cart", "cart"), ctx.button("btn.menu", "m")])

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.db import table_of
 from shop.errors import ShopError
-from shop.models import CartLine, Category, Product, Variant
+from shop.models import CartLine, Category, Order, OrderLine, Product, Variant
 from shop.models.catalog import variant_label
 from shop.stock import variant_shown
 
@@ -200,3 +200,35 @@ async def get_cart(session: AsyncSession, customer_id: int) -> CartView:
 
 async def cart_count(session: AsyncSession, customer_id: int) -> int:
     return sum((await _quantities(session, customer_id)).values())
+
+
+async def order_again(session: AsyncSession, customer_id: int, order_id: int) -> tuple[int, int]:
+    """Put the lines of the customer's own order back in the cart, each capped by what can be
+    sold now (and the per-line limit); returns (units wanted, units put in the cart)."""
+    lines = (
+        await session.execute(
+            select(OrderLine.variant_id, OrderLine.quantity)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.id == order_id, Order.customer_id == customer_id)
+            .order_by(OrderLine.id)
+        )
+    ).all()
+    if not lines:
+        raise ShopError("not_available")
+    wanted = put = 0
+    for variant_id, quantity in lines:
+        wanted += quantity
+        if variant_id is None:
+            continue
+        cart = await _quantities(session, customer_id)
+        try:
+            stock = await _sellable_stock(session, variant_id)
+        except ShopError:
+            continue
+        current = cart.get(variant_id, 0)
+        target = min(current + quantity, stock, MAX_QUANTITY)
+        if target <= current or (variant_id not in cart and len(cart) >= MAX_LINES):
+            continue
+        await set_quantity(session, customer_id, variant_id, target, lines=cart)
+        put += target - current
+    return wanted, put

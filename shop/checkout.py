@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop import promo, stock
+from shop import cards, promo, stock
 from shop.cart import get_cart
 from shop.errors import ShopError
 from shop.models import (
@@ -191,4 +191,5 @@ async def place_order(
         ],
     )
     await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+    cards.announce(session, order_id, OrderEventKind.AWAITING_PAYMENT)
     return replace(placed, id=order_id)

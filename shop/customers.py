@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -268,3 +268,35 @@ async def reachable_accounts(
             (AccountRef(Channel(channel), external_id), language)
         )
     return found
+
+
+async def marketing_consent(
+    session: AsyncSession, customer_id: int
+) -> tuple[bool, datetime | None, str | None]:
+    """Whether the customer agreed to promotional messages, when, and through which channel."""
+    row = (
+        await session.execute(
+            select(
+                Customer.marketing_consent,
+                Customer.marketing_consent_at,
+                Customer.marketing_consent_channel,
+            ).where(Customer.id == customer_id)
+        )
+    ).one()
+    return bool(row[0]), row[1], row[2]
+
+
+async def set_marketing_consent(
+    session: AsyncSession, customer_id: int, given: bool, channel: str
+) -> None:
+    """Record the customer's choice about promotional messages with when and where it was
+    made (order updates are sent whatever it is)."""
+    await session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(
+            marketing_consent=given,
+            marketing_consent_at=utcnow(),
+            marketing_consent_channel=channel,
+        )
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shop import outbox, promo, stock
+from shop import cards, outbox, promo, stock
 from shop.errors import ShopError
 from shop.models import Order, OrderEvent, OrderEventKind, OrderStatus
 
@@ -127,18 +127,17 @@ async def move(
         session, order, actor=actor, from_status=current, to_status=target, kind=kind, note=note
     )
     if notify:
-        outbox.enqueue(
-            session,
-            "order_status",
-            {
-                "order_id": order.id,
-                "status": target.value,
-                "previous": current.value,
-                "kind": kind.value,
-                "note": note,
-            },
-            customer_id=order.customer_id,
-        )
+        payload: dict[str, Any] = {
+            "order_id": order.id,
+            "status": target.value,
+            "previous": current.value,
+            "kind": kind.value,
+            "note": note,
+        }
+        shipping = ("tracking_number", "carrier")
+        payload.update({key: values[key] for key in shipping if key in values})
+        outbox.enqueue(session, "order_status", payload, customer_id=order.customer_id)
+    cards.announce(session, order.id, kind)
 
 
 async def transition(

@@ -310,7 +310,7 @@ async def test_a_late_payment_without_stock_is_refunded_at_yookassa(
     async with sessions() as session:
         alert = (
             await session.execute(
-                select(OutboxMessage.payload).where(OutboxMessage.recipient == "moderators")
+                select(OutboxMessage.payload).where(OutboxMessage.kind == "staff_alert")
             )
         ).scalar_one()
     assert alert["reason"] == "late_payment_out_of_stock"

@@ -27,7 +27,7 @@ from bot.inbox import InboxWorker
 from bot.telegram import responses, retry, send_budget
 from bot.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, TelegramRenderer
 from bot.telegram.router import blocked, make_router
-from bot.telegram.sender import send_outbox_screen
+from bot.telegram.sender import edit_card, send_outbox_screen
 from handlers.conversation import Conversation
 from handlers.events import Attachment, Capabilities
 from handlers.screens import Screen
@@ -155,6 +155,13 @@ class TelegramFrontend:
 
     async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
         await send_outbox_screen(self.renderer, external_id, screen)
+
+    async def post_card(self, external_id: int, screen: Screen, *, key: str) -> int:
+        """Send a staff order card; its message id is kept to edit it later."""
+        return await send_outbox_screen(self.renderer, external_id, screen)
+
+    async def edit_card(self, external_id: int, message_id: int, screen: Screen) -> None:
+        await edit_card(self.renderer, external_id, message_id, screen)
 
     def add_routes(self, app: web.Application) -> None:
         """Register the webhook endpoint (before the HTTP server starts)."""

@@ -5,16 +5,17 @@ from __future__ import annotations
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 
 from bot.delivery import RetryLater, Unreachable
-from bot.telegram.render import TelegramRenderer
+from bot.telegram.render import NOT_MODIFIED, TEXT_LIMIT, TelegramRenderer, _cut, inline_keyboard
 from handlers.screens import Screen
 
 GONE = ("chat not found", "user is deactivated", "bot was kicked")
 
 
-async def send_outbox_screen(renderer: TelegramRenderer, external_id: int, screen: Screen) -> None:
-    """`TelegramFrontend.send`: Telegram has no way to drop a repeat, so no key is used."""
+async def send_outbox_screen(renderer: TelegramRenderer, external_id: int, screen: Screen) -> int:
+    """`TelegramFrontend.send`: Telegram has no way to drop a repeat, so no key is used.
+    Returns the sent message's id (a staff card is edited by it later)."""
     try:
-        await renderer.send(external_id, screen)
+        return (await renderer.send(external_id, screen)).message_id
     except TelegramForbiddenError as error:
         raise Unreachable(error.message) from error
     except TelegramRetryAfter as error:
@@ -25,3 +26,19 @@ async def send_outbox_screen(renderer: TelegramRenderer, external_id: int, scree
         if any(reason in error.message for reason in GONE):
             raise Unreachable(error.message) from error
         raise
+
+
+async def edit_card(
+    renderer: TelegramRenderer, chat_id: int, message_id: int, screen: Screen
+) -> None:
+    """Edit a posted staff card in place (unchanged content is not an error)."""
+    try:
+        await renderer.bot.edit_message_text(
+            text=_cut(screen.text, TEXT_LIMIT),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=inline_keyboard(screen),
+        )
+    except TelegramBadRequest as error:
+        if NOT_MODIFIED not in error.message:
+            raise

@@ -30,7 +30,7 @@ from bot.vk.files import fetch
 from bot.vk.keyboards import INLINE_BUTTONS, LABEL_LIMIT
 from bot.vk.names import DisplayNames
 from bot.vk.render import TEXT_LIMIT, VkRenderer
-from bot.vk.sender import send_outbox_screen
+from bot.vk.sender import edit_card, send_outbox_screen
 from bot.vk_session import VK_API_VERSION
 from handlers.conversation import Conversation
 from handlers.events import Attachment, Capabilities
@@ -116,6 +116,13 @@ class VkFrontend:
 
     async def send(self, external_id: int, screen: Screen, *, key: str) -> None:
         await send_outbox_screen(self.renderer, external_id, screen, key=key)
+
+    async def post_card(self, external_id: int, screen: Screen, *, key: str) -> int:
+        """Send a staff order card; its message id is kept to edit it later."""
+        return await send_outbox_screen(self.renderer, external_id, screen, key=key)
+
+    async def edit_card(self, external_id: int, message_id: int, screen: Screen) -> None:
+        await edit_card(self.renderer, external_id, message_id, screen)
 
     async def apologise(self, entry: Entry) -> None:
         """An event that could not be handled after several tries: say so to its sender

@@ -179,6 +179,10 @@ class VkRenderer:
                 raise
             log.info("could not answer button press %s: %r", press.event_id, error)
 
+    async def content(self, peer_id: int, screen: Screen) -> dict[str, Any]:
+        """messages.send / messages.edit parameters for ``screen`` (text, keyboard, photo)."""
+        return await self._content(peer_id, screen)
+
     async def _content(self, peer_id: int, screen: Screen) -> dict[str, Any]:
         if peer_id in self._numbered:
             screen = links_in_text(screen)

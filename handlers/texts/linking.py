@@ -4,7 +4,7 @@ from __future__ import annotations
 
 RU: dict[str, str] = {
     "btn.settings": "⚙️ Настройки",
-    "settings.title": "Настройки.\nЯзык: русский.\n{accounts}\n{notify}",
+    "settings.title": "Настройки.\nЯзык: русский.\n{accounts}\n{notify}\n{consent}",
     "settings.accounts": "Мессенджеры: {channels}.",
     "settings.notify_last": "Уведомления приходят туда, где вы писали последним.",
     "settings.notify_chosen": "Уведомления приходят в {channel}.",
@@ -48,7 +48,7 @@ RU: dict[str, str] = {
 
 EN: dict[str, str] = {
     "btn.settings": "⚙️ Settings",
-    "settings.title": "Settings.\nLanguage: English.\n{accounts}\n{notify}",
+    "settings.title": "Settings.\nLanguage: English.\n{accounts}\n{notify}\n{consent}",
     "settings.accounts": "Messengers: {channels}.",
     "settings.notify_last": "Notifications come where you wrote last.",
     "settings.notify_chosen": "Notifications come to {channel}.",

@@ -71,30 +71,44 @@ async def refund_order(
     The caller checks the actor's role.
     """
     async with sessions() as session, session.begin():
-        order = await lock_order(session, order_id, with_lines=True)
-        if order.status not in REFUNDABLE_ORDER:
-            raise ShopError("not_refundable", order_id=order_id, status=order.status)
-        payment = await _refundable_payment(session, order.id)
-        if payment is None:
-            raise ShopError("nothing_to_refund", order_id=order_id)
-        left = await _left_to_refund(session, order, payment)
-        if lines is None:
-            wanted = {key: qty for key, qty in left.items() if qty}
-        else:
-            wanted = {str(line_id): qty for line_id, qty in lines.items() if qty}
-            if any(qty < 0 or qty > left.get(key, 0) for key, qty in wanted.items()):
-                raise ShopError("refund_too_much", order_id=order_id)
-        amount = receipt_for(order, wanted).total if wanted else 0
-        if amount <= 0:
-            raise ShopError("nothing_to_refund", order_id=order_id)
-        refund = _new_refund(session, payment, amount, wanted, actor, reason)
-        await session.flush()
-        refund_id = refund.id
+        refund = await queue_refund(session, order_id, actor, lines, reason=reason)
+        refund_id, amount = refund.id, refund.amount
     status = await execute_refund(sessions, gateway, refund_id)
     async with sessions() as session:
         current = await session.scalar(select(Order.status).where(Order.id == order_id))
     assert current is not None  # the order the refund belongs to
     return RefundResult(refund_id, amount, status, OrderStatus(current))
+
+
+async def queue_refund(
+    session: AsyncSession,
+    order_id: int,
+    actor: str,
+    lines: dict[int, int] | None = None,
+    *,
+    reason: str | None = None,
+) -> Refund:
+    """Store a refund (`refund_order`'s first half) in the caller's transaction; the caller
+    sends it with `execute_refund` after committing (or `run_queued_refunds` does)."""
+    order = await lock_order(session, order_id, with_lines=True)
+    if order.status not in REFUNDABLE_ORDER:
+        raise ShopError("not_refundable", order_id=order_id, status=order.status)
+    payment = await _refundable_payment(session, order.id)
+    if payment is None:
+        raise ShopError("nothing_to_refund", order_id=order_id)
+    left = await _left_to_refund(session, order, payment)
+    if lines is None:
+        wanted = {key: qty for key, qty in left.items() if qty}
+    else:
+        wanted = {str(line_id): qty for line_id, qty in lines.items() if qty}
+        if any(qty < 0 or qty > left.get(key, 0) for key, qty in wanted.items()):
+            raise ShopError("refund_too_much", order_id=order_id)
+    amount = receipt_for(order, wanted).total if wanted else 0
+    if amount <= 0:
+        raise ShopError("nothing_to_refund", order_id=order_id)
+    refund = _new_refund(session, payment, amount, wanted, actor, reason)
+    await session.flush()
+    return refund
 
 
 async def execute_refund(

@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shop import stock
+from shop import outbox, stock
 from shop.billing.alerts import alert_staff
 from shop.billing.gateway import PaymentGateway
 from shop.billing.history import history_entry
@@ -172,6 +172,8 @@ async def apply_status(
         return Settlement(Outcome.UNCHANGED, payment.order_id)
     payment.status = reported
     payment.history = [*payment.history, history_entry(reported, source, amount)]
+    if reported == P.CANCELED:
+        await _tell_declined(session, payment)
     if reported != P.SUCCEEDED:
         return Settlement(Outcome.RECORDED, payment.order_id)
     if amount != payment.amount:
@@ -208,6 +210,20 @@ async def _settle_success(session: AsyncSession, payment: Payment) -> Settlement
     refund = await queue_whole_refund(session, order, payment, reason)
     alert_staff(session, reason, payment, refund_id=refund.id, order_status=order.status)
     return Settlement(Outcome.REFUNDING, order.id, refund.id)
+
+
+async def _tell_declined(session: AsyncSession, payment: Payment) -> None:
+    """A declined or cancelled payment of an order still waiting for it: the shopper hears
+    it (the bot promised to write when the payment goes through) with a way to try again."""
+    order = await session.get(Order, payment.order_id)
+    if order is None or order.status != S.AWAITING_PAYMENT:
+        return
+    outbox.enqueue(
+        session,
+        "payment_declined",
+        {"order_id": order.id, "payment_id": payment.id},
+        customer_id=order.customer_id,
+    )
 
 
 async def _expired(session: AsyncSession, order_id: int) -> bool:

@@ -21,7 +21,7 @@ from shop.models.payments import (
     RefundStatus,
 )
 from shop.models.promo import PromoCode
-from shop.models.staff import AuditEntry, Role, StaffMember
+from shop.models.staff import AuditEntry, PostedCard, Role, StaffMember
 from shop.models.system import (
     ConversationState,
     InboxEvent,
@@ -57,6 +57,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentStatus",
     "PollPosition",
+    "PostedCard",
     "Product",
     "ProductPhoto",
     "PromoCode",

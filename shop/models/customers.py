@@ -21,6 +21,9 @@ class Customer(Base):
     language: Mapped[str] = mapped_column(String(8), default="ru")
     personal_data_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the promotional-messages choice was last made, and through which channel."""
+    marketing_consent_channel: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(Text)

@@ -114,6 +114,9 @@ class Order(Base):
     stock_reserved: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    """Set when staff ship the order; with ``carrier`` it makes the shopper's tracking link."""
+    carrier: Mapped[str | None] = mapped_column(String(16))
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.db import Base
@@ -57,3 +57,20 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(64), default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class PostedCard(Base):
+    """A staff order card the bot posted (moderator chat or a staff member's private chat),
+    kept so the card is edited in place whenever its order changes."""
+
+    __tablename__ = "posted_cards"
+    __table_args__ = (Index("ix_posted_cards_order", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    """The outbox message that posted it: a retried post skips chats it already reached."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -119,7 +119,9 @@ async def test_order_event_kinds_are_backfilled_from_the_old_statuses_and_notes(
     async with sessions() as session:
         kinds = (await session.scalars(select(OrderEvent.kind).order_by(OrderEvent.id))).all()
         notes = (await session.scalars(select(OrderEvent.note).order_by(OrderEvent.id))).all()
-        payload = await session.scalar(select(OutboxMessage.payload))
+        payload = await session.scalar(
+            select(OutboxMessage.payload).where(OutboxMessage.kind == "order_status")
+        )
     assert kinds == [
         "placed",
         "awaiting_payment",

@@ -67,13 +67,15 @@ async def test_status_change_reaches_the_shopper(shop):
     alice = shop.user()
     await order_tote_bag(alice)
     async with shop.runtime.sessions() as session, session.begin():
-        assert await session.scalar(select(OutboxMessage.id)) is None  # nothing to tell yet
+        told = select(OutboxMessage.id).where(OutboxMessage.recipient == "customer")
+        assert await session.scalar(told) is None  # nothing to tell the shopper yet
         order = (await session.execute(select(Order))).scalar_one()
         await transition(session, order.id, OrderStatus.PAID, actor="system")
     await eventually(lambda: "оплачен" in (alice.bot_messages[-1].text or ""))
-    assert alice.bot_messages[-1].text == f"Заказ №{order.id}: оплачен."
-    await alice.press("Мои заказы")
-    assert "Статус: оплачен" in alice.screen.text
+    assert alice.bot_messages[-1].text.startswith(f"Заказ №{order.id}: оплачен.\nОплата получена")
+    await alice.press("Мои заказы")  # the list of her orders
+    assert alice.screen.text.startswith("Ваши заказы")
+    assert "оплачен" in str(alice.screen.raw["reply_markup"])
 
 
 async def test_a_shopper_who_blocked_the_bot_is_marked_unreachable(shop):
@@ -86,7 +88,8 @@ async def test_a_shopper_who_blocked_the_bot_is_marked_unreachable(shop):
 
     async def settled() -> bool:
         async with shop.runtime.sessions() as session:
-            message = (await session.execute(select(OutboxMessage))).scalar_one()
+            told = select(OutboxMessage).where(OutboxMessage.recipient == "customer")
+            message = (await session.execute(told)).scalar_one()
             account = (await session.execute(select(ChannelAccount))).scalar_one()
         return message.status == OutboxStatus.FAILED and not account.reachable
 

@@ -382,8 +382,9 @@ async def test_status_change_reaches_the_shopper_through_the_outbox(shop: VkShop
     async with shop.sessions() as session, session.begin():
         order = (await session.execute(select(Order))).scalar_one()
         await transition(session, order.id, OrderStatus.PAID, actor="system")
-    await alice.wait_until(lambda: alice.screen.text == f"Заказ №{order.id}: оплачен.")
-    await alice.press("📦 Мои заказы")
+    await alice.wait_until(lambda: alice.screen.text.startswith(f"Заказ №{order.id}: оплачен."))
+    assert "Мы соберём заказ" in alice.screen.text  # what happens next
+    await alice.press(f"Заказ №{order.id}")
     assert "Статус: оплачен" in alice.screen.text
 
 
@@ -397,7 +398,8 @@ async def test_a_shopper_who_forbade_messages_is_marked_unreachable(shop: VkShop
 
     async def settled() -> bool:
         async with shop.sessions() as session:
-            message = (await session.execute(select(OutboxMessage))).scalar_one()
+            told = select(OutboxMessage).where(OutboxMessage.recipient == "customer")
+            message = (await session.execute(told)).scalar_one()
             account = (await session.execute(select(ChannelAccount))).scalar_one()
         return message.status == OutboxStatus.FAILED and not account.reachable
 
@@ -415,7 +417,8 @@ async def test_flood_control_postpones_a_notification(shop: VkShop) -> None:
 
     async def postponed() -> bool:
         async with shop.sessions() as session:
-            message = (await session.execute(select(OutboxMessage))).scalar_one()
+            told = select(OutboxMessage).where(OutboxMessage.recipient == "customer")
+            message = (await session.execute(told)).scalar_one()
         return message.status == OutboxStatus.PENDING and message.last_error == "rate limited"
 
     await eventually(postponed)
