@@ -80,8 +80,8 @@ RU: dict[str, str] = {
     "again.short": "Часть товаров закончилась — в корзине столько, сколько есть.",
     "again.nothing": "Этих товаров сейчас нет в наличии.",
     # settings
-    "settings.consent": "О заказах мы пишем всегда. Новости и акции — только с вашего "
-    "согласия: {consent}.",
+    "settings.consent": "О заказах мы пишем всегда, новости и акции — только с вашего "
+    "согласия.\nНовости и акции: {consent}.",
     "settings.on": "получаете (с {date}, {channel})",
     "settings.off": "не получаете",
     "btn.marketing_on": "🔔 Получать новости и акции",
@@ -164,8 +164,8 @@ EN: dict[str, str] = {
     "again.done": "Put back in the cart what is in stock.",
     "again.short": "Some items ran out — the cart holds as many as there are.",
     "again.nothing": "These items are out of stock now.",
-    "settings.consent": "We always write about your orders. News and offers only with your "
-    "consent: {consent}.",
+    "settings.consent": "We always write about your orders; news and offers only with your "
+    "consent.\nNews and offers: {consent}.",
     "settings.on": "on (since {date}, {channel})",
     "settings.off": "off",
     "btn.marketing_on": "🔔 Get news and offers",
