@@ -20,6 +20,14 @@ from shop.models.payments import (
     RefundStatus,
 )
 from shop.models.staff import AuditEntry, Role, StaffMember
+from shop.models.support import (
+    Direction,
+    SavedReply,
+    SupportChat,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
 from shop.models.system import (
     ConversationState,
     InboxEvent,
@@ -30,6 +38,12 @@ from shop.models.system import (
 )
 
 __all__ = [
+    "TicketStatus",
+    "TicketMessage",
+    "Ticket",
+    "SupportChat",
+    "SavedReply",
+    "Direction",
     "AuditEntry",
     "Base",
     "CartLine",
