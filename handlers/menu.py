@@ -21,6 +21,7 @@ async def menu_buttons(ctx: Ctx) -> list[list[Button]]:
         [ctx.button("btn.catalog", "c"), ctx.button("btn.search", "s")],
         [cart, ctx.button("btn.orders", "o")],
         [ctx.button("btn.help", "h"), ctx.button("btn.language", "l")],
+        [ctx.button("btn.support", "sup")],
     ]
 
 

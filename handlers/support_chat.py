@@ -1,0 +1,226 @@
+"""The moderator chat: staff messages in a ticket's topic (or replies to its messages) go to
+the shopper, "!" or /note keeps an internal note, the card's buttons act on the ticket.
+
+Only staff and owners act here: anyone else is ignored, and every button checks the role on
+the server. A message belongs to a ticket by its topic or by the message it replies to,
+looked up by ids in the database, never by reading the text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.context import Ctx, Router
+from handlers.events import EventKind
+from handlers.screens import Button, Reply, Screen, rows
+from handlers.support import ask_rating, media_of
+from handlers.support_card import LANG, card, open_tickets_text
+from handlers.texts import t
+from shop import audit
+from shop.errors import ShopError
+from shop.models import Role, SavedReply, Ticket
+from shop.support import tickets
+from shop.support.chat import current_chat, follow_migration
+
+router = Router()
+
+NOTE_MARK = "!"
+SAVED_SHOWN = 20
+
+
+async def _in_moderator_chat(ctx: Ctx) -> bool:
+    """Whether the message was written in the moderator chat, under its current id too."""
+    place, chat = ctx.event.place, ctx.options.moderator_chat
+    if place is None or chat is None or chat.channel != ctx.event.account.channel:
+        return False
+    if place.chat_id == chat.external_id:
+        return True
+    return place.chat_id == await current_chat(ctx.session, chat.external_id)
+
+
+async def _ticket_here(ctx: Ctx) -> Ticket | None:
+    place = ctx.event.place
+    assert place is not None
+    return await tickets.find_in_chat(ctx.session, place.chat_id, place.thread_id, place.reply_to)
+
+
+def _name(ctx: Ctx) -> str:
+    return ctx.event.display_name or ctx.customer.display_name or str(ctx.event.account)
+
+
+@router.in_group
+async def staff_message(ctx: Ctx) -> Reply | None:
+    if not await _in_moderator_chat(ctx):
+        return None
+    place = ctx.event.place
+    assert place is not None and ctx.options.moderator_chat is not None
+    if place.service:
+        if place.service == "migrate_to_chat_id" and place.migrate_to:
+            await follow_migration(
+                ctx.session, ctx.options.moderator_chat.external_id, place.migrate_to
+            )
+        return Reply()  # pinned messages, topics closed...: nothing to route
+    if await ctx.role() == Role.SHOPPER:
+        return Reply()  # not staff: ignored
+    event = ctx.event
+    if event.kind is EventKind.COMMAND and event.command in ("tickets", "saved"):
+        if event.command == "tickets":
+            return Reply([_chat_screen(await open_tickets_text(ctx.session))])
+        return await _saved(ctx)
+    ticket = await _ticket_here(ctx)
+    if ticket is None:
+        return Reply()
+    text = event.text.strip()[: tickets.MAX_TEXT]
+    if event.kind is EventKind.COMMAND:
+        if event.command != "note":
+            return Reply()
+        tickets.add_note(
+            ctx.session, ticket, event.account, _name(ctx), text, chat_message_id=place.message_id
+        )
+        return Reply()
+    if text.startswith(NOTE_MARK):
+        tickets.add_note(
+            ctx.session,
+            ticket,
+            event.account,
+            _name(ctx),
+            text[1:].strip(),
+            chat_message_id=place.message_id,
+        )
+        return Reply()
+    media = media_of(ctx) if event.kind is EventKind.MEDIA else ()
+    if not text and not media:
+        return Reply()  # a sticker, a voice message...: nothing the shopper's messenger shows
+    await tickets.staff_reply(
+        ctx.session,
+        ticket,
+        event.account,
+        _name(ctx),
+        text,
+        media,
+        chat_message_id=place.message_id,
+    )
+    return Reply()
+
+
+def _chat_screen(text: str, *buttons: list[Button]) -> Screen:
+    return Screen(text, rows(*buttons))
+
+
+async def _saved(ctx: Ctx) -> Reply:
+    """/saved lists canned answers as buttons; /saved add TEXT keeps a new one."""
+    argument = ctx.event.text.strip()
+    if argument.lower().startswith("add "):
+        text = argument[4:].strip()[: tickets.MAX_TEXT]
+        if text:
+            ctx.session.add(SavedReply(text=text, created_by=str(ctx.event.account)))
+            await audit.record(
+                ctx.session, ctx.event.account, "support.saved_add", after={"text": text}
+            )
+            return Reply([_chat_screen(t(LANG, "chat.saved_added"))])
+    ticket = await _ticket_here(ctx)
+    saved = list(
+        (
+            await ctx.session.scalars(select(SavedReply).order_by(SavedReply.id).limit(SAVED_SHOWN))
+        ).all()
+    )
+    if not saved:
+        return Reply([_chat_screen(t(LANG, "chat.saved_none"))])
+    where = ticket.id if ticket is not None else 0
+    buttons = [[Button(_label(reply.text), action=f"sup:sv:{reply.id}:{where}")] for reply in saved]
+    return Reply([_chat_screen(t(LANG, "chat.saved"), *buttons)])
+
+
+def _label(text: str) -> str:
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= 40 else first[:39] + "…"
+
+
+# -- the card's buttons (pressed in the chat; the role is checked here, on the server) --
+
+
+async def _staff_ticket(ctx: Ctx, ticket_id: str, action: str) -> Ticket:
+    await ctx.require(Role.STAFF, action)
+    return await tickets.get_ticket(ctx.session, int(ticket_id))
+
+
+async def _card_reply(ctx: Ctx, ticket: Ticket) -> Reply:
+    """The card drawn again where it was pressed (the message is edited in place)."""
+    screen = await card(ctx.session, ticket)
+    return ctx.screen(screen.text, *[list(row) for row in screen.buttons])
+
+
+@router.action(r"sup:take:(\d{1,9})")
+async def take(ctx: Ctx, ticket_id: str) -> Reply:
+    ticket = await _staff_ticket(ctx, ticket_id, "support.take")
+    before = {"assignee": ticket.assignee}
+    tickets.take(ctx.session, ticket, ctx.event.account, _name(ctx))
+    await audit.record(
+        ctx.session,
+        ctx.event.account,
+        "support.take",
+        f"ticket:{ticket.id}",
+        before,
+        {"assignee": ticket.assignee},
+    )
+    return await _card_reply(ctx, ticket)
+
+
+@router.action(r"sup:done:(\d{1,9})")
+async def resolve(ctx: Ctx, ticket_id: str) -> Reply:
+    ticket = await _staff_ticket(ctx, ticket_id, "support.resolve")
+    before = {"status": str(ticket.status)}
+    tickets.resolve(ctx.session, ticket, ctx.event.account, _name(ctx))
+    await ask_rating(ctx, ticket)
+    await audit.record(
+        ctx.session,
+        ctx.event.account,
+        "support.resolve",
+        f"ticket:{ticket.id}",
+        before,
+        {"status": str(ticket.status)},
+    )
+    return await _card_reply(ctx, ticket)
+
+
+@router.action(r"sup:comp:(\d{1,9})")
+async def compensate(ctx: Ctx, ticket_id: str) -> Reply:
+    """TODO(promo): issue a one-time code bound to the customer with shop.promo.issue once
+    it is on main, send it to the shopper with the apology and audit it; refused until then."""
+    await _staff_ticket(ctx, ticket_id, "support.compensate")
+    raise ShopError("support.no_compensation")
+
+
+@router.action(r"sup:refund:(\d{1,9})")
+async def refund(ctx: Ctx, ticket_id: str) -> Reply:
+    """Refunds go through the order card (the refund service there asks what to give back)."""
+    ticket = await _staff_ticket(ctx, ticket_id, "support.refund")
+    if ticket.order_id is None:
+        raise ShopError("not_available")
+    return ctx.screen(
+        (await card(ctx.session, ticket)).text,
+        [Button(t(LANG, "btn.chat_order"), action=f"desk:o:{ticket.order_id}")],
+    )
+
+
+@router.action(r"sup:sv:(\d{1,9}):(\d{1,9})")
+async def saved_draft(ctx: Ctx, saved_id: str, ticket_id: str) -> Reply:
+    """A tapped saved reply, shown as a draft to send as it is (or to edit and write)."""
+    ticket = await _staff_ticket(ctx, ticket_id, "support.saved")
+    saved = await ctx.session.get(SavedReply, int(saved_id))
+    if saved is None:
+        raise ShopError("not_available")
+    return ctx.screen(
+        t(LANG, "chat.saved_draft", ticket_id=ticket.id, text=saved.text),
+        [Button(t(LANG, "btn.chat_send"), action=f"sup:svs:{saved.id}:{ticket.id}")],
+    )
+
+
+@router.action(r"sup:svs:(\d{1,9}):(\d{1,9})")
+async def send_saved(ctx: Ctx, saved_id: str, ticket_id: str) -> Reply:
+    ticket = await _staff_ticket(ctx, ticket_id, "support.saved")
+    saved = await ctx.session.get(SavedReply, int(saved_id))
+    if saved is None:
+        raise ShopError("not_available")
+    await tickets.staff_reply(ctx.session, ticket, ctx.event.account, _name(ctx), saved.text)
+    return ctx.screen(t(LANG, "chat.saved_sent", ticket_id=ticket.id, text=saved.text))
