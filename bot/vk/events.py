@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.events import Event, EventKind
+from handlers.events import Attachment, Event, EventKind
 from shop.accounts import AccountRef, Channel
 from shop.inbox import Arrival
 
@@ -115,11 +115,39 @@ def message_update(raw: dict[str, Any]) -> VkUpdate | None:
     command = _command(text)
     if command is not None:
         return event(EventKind.COMMAND, command=command[0], text=command[1])
+    media = attachments(message)
+    if media:
+        return event(EventKind.MEDIA, text=text, media=media)
     if text.strip():
         return event(EventKind.TEXT, text=text)
     if message.get("attachments") or message.get("geo") or message.get("fwd_messages"):
         return event(EventKind.MEDIA)
     return None
+
+
+def attachments(message: dict[str, Any]) -> tuple[Attachment, ...]:
+    """Photos (their largest size) and documents of a message, by their download URL."""
+    found = []
+    for item in message.get("attachments") or ():
+        kind = item.get("type") if isinstance(item, dict) else None
+        body = item.get(kind) if kind else None
+        if not isinstance(body, dict):
+            continue
+        if kind == "photo":
+            sizes = [s for s in body.get("sizes") or () if isinstance(s, dict) and s.get("url")]
+            if sizes:
+                biggest = max(sizes, key=lambda s: int(s.get("width") or 0))
+                found.append(Attachment("photo", str(biggest["url"])))
+        elif kind == "doc" and body.get("url"):
+            found.append(
+                Attachment(
+                    "document",
+                    str(body["url"]),
+                    name=str(body.get("title") or ""),
+                    size=int(body.get("size") or 0),
+                )
+            )
+    return tuple(found)
 
 
 def button_update(raw: dict[str, Any]) -> VkUpdate | None:

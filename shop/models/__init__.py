@@ -38,12 +38,6 @@ from shop.models.system import (
 )
 
 __all__ = [
-    "TicketStatus",
-    "TicketMessage",
-    "Ticket",
-    "SupportChat",
-    "SavedReply",
-    "Direction",
     "AuditEntry",
     "Base",
     "CartLine",
@@ -52,6 +46,7 @@ __all__ = [
     "ConversationState",
     "Customer",
     "DeliveryMethod",
+    "Direction",
     "InboxEvent",
     "InboxStatus",
     "Order",
@@ -70,6 +65,11 @@ __all__ = [
     "Refund",
     "RefundStatus",
     "Role",
+    "SavedReply",
     "StaffMember",
+    "SupportChat",
+    "Ticket",
+    "TicketMessage",
+    "TicketStatus",
     "Variant",
 ]

@@ -327,9 +327,7 @@ async def find_in_chat(
 
 async def open_tickets(session: AsyncSession, limit: int = 30) -> list[Ticket]:
     """Tickets not yet resolved, oldest first."""
-    query = (
-        select(Ticket).where(Ticket.status.in_(ACTIVE)).order_by(Ticket.created_at).limit(limit)
-    )
+    query = select(Ticket).where(Ticket.status.in_(ACTIVE)).order_by(Ticket.created_at).limit(limit)
     return list((await session.scalars(query)).all())
 
 
@@ -345,9 +343,7 @@ async def earlier_tickets(session: AsyncSession, ticket: Ticket, limit: int = 5)
 
 async def transcript(session: AsyncSession, ticket_id: int) -> list[TicketMessage]:
     query = (
-        select(TicketMessage)
-        .where(TicketMessage.ticket_id == ticket_id)
-        .order_by(TicketMessage.id)
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id)
     )
     return list((await session.scalars(query)).all())
 
