@@ -1,0 +1,167 @@
+"""Support tickets through the emulators: Telegram and VK shoppers complain, staff answer
+from the Telegram moderator chat (forum topics or a plain group), replies come back."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from bot.app import start
+from shop.models import AuditEntry, Direction, Ticket, TicketMessage
+from tests.e2e.conftest import eventually, order_tote_bag, seen
+from tests.e2e.test_vk_storefront import place_order, tap
+from tests.emulators.telegram.driver import tiny_png
+from tests.emulators.vk import VkEmulator
+
+
+async def _rows(runtime, model, *where):
+    async with runtime.sessions() as session:
+        return list((await session.scalars(select(model).where(*where))).all())
+
+
+async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, shop_settings):
+    vk = VkEmulator()
+    await vk.start()
+    community = vk.create_group(name="Демо-магазин", screen_name="demo_shop")
+    token = next(iter(telegram.world.bots))
+    group = telegram.group(token, title="Модераторы", forum=True)
+    staff = telegram.user(token, first_name="Вера")
+    settings = shop_settings(
+        vk_group_token=community.token,
+        vk_group_id=community.id,
+        vk_api_url=vk.api_url,
+        moderator_chat=f"telegram:{group.id}",
+        staff=f"telegram:{staff.id}",
+    )
+    runtime = await start(settings)
+    try:
+        await vk.wait_for_bot(community)
+        alice = telegram.user(token, first_name="Алиса")
+        bob = vk.user(community, first_name="Боб")
+        await order_tote_bag(alice)
+        await bob.send("Начать")
+        await place_order(bob)
+
+        await alice.send("/support")
+        await alice.press(
+            next(b.text for row in alice.screen.keyboard for b in row if "Заказ №" in b.text)
+        )
+        await alice.send("Порвалась ручка")
+        assert "Обращение №1 открыто" in alice.screen.text
+        await tap(bob, "🏠 Меню")
+        await tap(bob, "🆘 Помощь")
+        await tap(bob, "Заказ №")
+        await bob.send("Не тот цвет", photo=tiny_png())
+        assert "Обращение №2 открыто" in bob.screen.text
+
+        await eventually(lambda: len(group.topics) == 2)
+        first, second = sorted(group.topics, key=lambda topic: topic.thread_id)
+        assert first.name.startswith("🔴 #1 · заказ 1 · Алиса · Telegram")
+        assert "· VK" in second.name and "заказ 2" in second.name
+        await eventually(
+            lambda: any(
+                "Обращение #1" in (m.text or "") for m in group.topic(first.thread_id).messages
+            )
+        )
+        card = group.topic(first.thread_id).messages[0]
+        assert "Шопер" in card.text and "Порвалась ручка" in card.text
+        # the VK shopper's photo reached the topic
+        await eventually(lambda: any(m.photo for m in group.topic(second.thread_id).messages))
+
+        sent_at = time.perf_counter()
+        await staff.send_in(
+            group, "Пришлём новую сумку", thread_id=first.thread_id, expect_reply=False
+        )
+        await alice.wait_for("Пришлём новую сумку")
+        print(f"\ntopic -> Telegram shopper: {time.perf_counter() - sent_at:.3f} s")
+        await staff.send_in(
+            group, "!проверить склад", thread_id=first.thread_id, expect_reply=False
+        )
+        await staff.send_in(
+            group, "Вернём деньги за цвет", thread_id=second.thread_id, expect_reply=False
+        )
+        await eventually(lambda: any("Вернём деньги" in (m.text or "") for m in bob.messages))
+        assert not any("проверить склад" in (m.text or "") for m in alice.messages)
+        notes = await _rows(runtime, TicketMessage, TicketMessage.direction == Direction.NOTE)
+        assert [n.text for n in notes] == ["проверить склад"]
+
+        # the shopper's follow-up and photo appear in the same topic
+        sent_at = time.perf_counter()
+        await alice.send("Спасибо!")
+        assert "Добавлено к обращению №1" in alice.screen.text
+        await eventually(
+            lambda: any("Спасибо!" in (m.text or "") for m in group.topic(first.thread_id).messages)
+        )
+        print(f"Telegram shopper -> topic: {time.perf_counter() - sent_at:.3f} s")
+        await alice.send_photo(tiny_png(), caption="вот фото")
+        await eventually(lambda: any(m.photo for m in group.topic(first.thread_id).messages))
+
+        await staff.press("✅ Решено", message=card)
+        await alice.wait_for("решено")
+        await alice.press("5")
+        await alice.send("Быстро помогли")
+        [ticket] = await _rows(runtime, Ticket, Ticket.id == 1)
+        assert (ticket.status, ticket.rating, ticket.rating_comment) == (
+            "resolved",
+            5,
+            "Быстро помогли",
+        )
+        assert ticket.first_response_at is not None and ticket.resolved_at is not None
+        await eventually(lambda: group.topic(first.thread_id).name.startswith("🟢"))
+        audit = await _rows(runtime, AuditEntry, AuditEntry.action == "support.resolve")
+        assert [a.subject for a in audit] == ["ticket:1"]
+        assert vk.warnings == []
+    finally:
+        await runtime.stop()
+        await vk.stop()
+    assert telegram.spec_warnings == []
+
+
+async def test_plain_group_replies_mapped_and_outsiders_ignored(telegram, shop_settings):
+    token = next(iter(telegram.world.bots))
+    group = telegram.group(token, title="Модераторы", forum=False)
+    staff = telegram.user(token, first_name="Вера")
+    stranger = telegram.user(token, first_name="Чужой")
+    settings = shop_settings(moderator_chat=f"telegram:{group.id}", staff=f"telegram:{staff.id}")
+    runtime = await start(settings)
+    try:
+        alice = telegram.user(token, first_name="Алиса")
+        await alice.send("/support")
+        await alice.press("Не по заказу")
+        await alice.send("Где мой промокод?")
+        await eventually(lambda: any("Обращение #1" in (m.text or "") for m in group.messages))
+        card = next(m for m in group.messages if "Обращение #1" in (m.text or ""))
+        await alice.send("Алло?")
+        await eventually(lambda: any("Алло?" in (m.text or "") for m in group.messages))
+        relayed = next(m for m in group.messages if "Алло?" in (m.text or ""))
+
+        await staff.send_in(
+            group, "Ответ на карточку", reply_to=card.message_id, expect_reply=False
+        )
+        await alice.wait_for("Ответ на карточку")
+        await staff.send_in(
+            group, "Ответ на сообщение", reply_to=relayed.message_id, expect_reply=False
+        )
+        await alice.wait_for("Ответ на сообщение")
+        await staff.send_in(group, "просто разговор", expect_reply=False)
+        await stranger.send_in(
+            group, "я не сотрудник", reply_to=card.message_id, expect_reply=False
+        )
+        # a forged staff button in a private chat: refused, nothing changed
+        await stranger.send("/start")
+        await stranger.press_data("sup:done:1", expect_reply=True)
+        await telegram.settle(token)
+        [ticket] = await _rows(runtime, Ticket)
+        assert ticket.status == "answered" and ticket.resolved_at is None
+        texts = [m.text for m in alice.messages if m.from_bot]
+        assert not any("разговор" in seen(x) or "не сотрудник" in seen(x) for x in texts)
+        staff_lines = await _rows(
+            runtime, TicketMessage, TicketMessage.direction == Direction.STAFF
+        )
+        assert [m.text for m in staff_lines] == ["Ответ на карточку", "Ответ на сообщение"]
+
+        await staff.send_in(group, "/tickets", expect_reply=True)
+        assert "#1 · без заказа · Алиса · Telegram · отвечено" in group.screen.text
+    finally:
+        await runtime.stop()
