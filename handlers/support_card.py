@@ -87,13 +87,10 @@ async def open_tickets_text(session: AsyncSession, now: datetime | None = None) 
     if not found:
         return t(LANG, "chat.no_tickets")
     ids = {ticket.customer_id for ticket in found}
-    names = dict(
-        (
-            await session.execute(
-                select(Customer.id, Customer.display_name).where(Customer.id.in_(ids))
-            )
-        ).tuples()
+    rows_found = await session.execute(
+        select(Customer.id, Customer.display_name).where(Customer.id.in_(ids))
     )
+    names = {customer_id: name for customer_id, name in rows_found}
     now = now or utcnow()
     lines = [waiting_line(ticket, names.get(ticket.customer_id) or "?", now) for ticket in found]
     return t(LANG, "chat.tickets", lines="\n".join(lines))

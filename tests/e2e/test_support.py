@@ -150,7 +150,7 @@ async def test_plain_group_replies_mapped_and_outsiders_ignored(telegram, shop_s
         )
         # a forged staff button in a private chat: refused, nothing changed
         await stranger.send("/start")
-        await stranger.press_data("sup:done:1", expect_reply=True)
+        await stranger.press_data("sup:done:1", message=stranger.screen)
         await telegram.settle(token)
         [ticket] = await _rows(runtime, Ticket)
         assert ticket.status == "answered" and ticket.resolved_at is None
