@@ -57,7 +57,7 @@ class SupportRelay:
         payload = message.payload
         ticket_id = int(payload["ticket_id"])
         if message.kind == tickets.OPEN_KIND:
-            await self.desk.place(ticket_id)
+            await self.desk.post(ticket_id, None)
         elif message.kind == tickets.STATUS_KIND:
             await self.desk.refresh(ticket_id)
         elif message.kind == tickets.POST_KIND:

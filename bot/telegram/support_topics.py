@@ -94,11 +94,14 @@ class TopicDesk:
             await support_chat.clear_problem(session, self.configured)
             return ticket
 
-    async def post(self, ticket_id: int, send: Post) -> Message:
-        """Post for the ticket in its place, through the chat's changes of fortune."""
+    async def post(self, ticket_id: int, send: Post | None) -> Message | None:
+        """Post for the ticket in its place (made first if need be; ``send`` None: only
+        that), through the chat's changes of fortune."""
         for _ in range(3):
             try:
                 ticket = await self.place(ticket_id)
+                if send is None:
+                    return None
                 reply_to = None if ticket.thread_id else ticket.card_message_id
                 return await send(ticket.chat_id, ticket.thread_id or None, reply_to)
             except TelegramMigrateToChat as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 RU: dict[str, str] = {
-    "btn.support": "🆘 Помощь / жалоба",
+    "btn.support": "🆘 Жалоба / вопрос",
     "btn.support_order": "🆘 Проблема с этим заказом",
     "btn.support_no_order": "Не по заказу",
     "btn.support_close": "Закрыть обращение",
@@ -80,7 +80,7 @@ RU: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "btn.support": "🆘 Help / complaint",
+    "btn.support": "🆘 Support / complaint",
     "btn.support_order": "🆘 Problem with this order",
     "btn.support_no_order": "Not about an order",
     "btn.support_close": "Close the ticket",

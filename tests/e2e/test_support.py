@@ -50,7 +50,7 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
         await alice.send("Порвалась ручка")
         assert "Обращение №1 открыто" in alice.screen.text
         await tap(bob, "🏠 Меню")
-        await tap(bob, "🆘 Помощь")
+        await tap(bob, "🆘 Жалоба")
         await tap(bob, "Заказ №")
         await bob.send("Не тот цвет", photo=tiny_png())
         assert "Обращение №2 открыто" in bob.screen.text
@@ -163,5 +163,79 @@ async def test_plain_group_replies_mapped_and_outsiders_ignored(telegram, shop_s
 
         await staff.send_in(group, "/tickets", expect_reply=True)
         assert "#1 · без заказа · Алиса · Telegram · отвечено" in group.screen.text
+    finally:
+        await runtime.stop()
+
+
+async def test_pinned_card_deleted_topic_and_removed_bot_are_handled(telegram, shop_settings):
+    token = next(iter(telegram.world.bots))
+    group = telegram.group(token, title="Модераторы", forum=True)
+    staff = telegram.user(token, first_name="Вера")
+    owner = telegram.user(token, first_name="Хозяйка")
+    settings = shop_settings(
+        moderator_chat=f"telegram:{group.id}",
+        staff=f"telegram:{staff.id}",
+        owners=f"telegram:{owner.id}",
+    )
+    runtime = await start(settings)
+    try:
+        await owner.send("/start")
+        alice = telegram.user(token, first_name="Алиса")
+        await alice.send("/support")
+        await alice.press("Не по заказу")
+        await alice.send("Не работает оплата")
+        await eventually(lambda: len(group.topics) == 1 and group.topics[0].messages)
+        [topic] = group.topics
+        card = topic.messages[0]
+        await group.pin(staff, card)
+        await staff.send_in(group, "Смотрим", thread_id=topic.thread_id, expect_reply=False)
+        await alice.wait_for("Смотрим")
+
+        group.delete_topic(topic.thread_id)
+        await alice.send("Всё ещё не работает")
+        await eventually(
+            lambda: any("Всё ещё" in (m.text or "") for t in group.topics for m in t.messages)
+        )
+        [again] = group.topics
+        assert again.thread_id != topic.thread_id and again.name.startswith("🟡 #1")
+        texts = [m.text or "" for m in again.messages]
+        assert (
+            "Обращение #1" in texts[0] and "Тема пересоздана" in texts[1] and "Смотрим" in texts[1]
+        )
+        await staff.send_in(group, "Исправили", thread_id=again.thread_id, expect_reply=False)
+        await alice.wait_for("Исправили")
+
+        group.remove_bot()
+        await alice.send("Спасибо")
+        await owner.wait_for("Бот не может работать в чате модераторов")
+        [ticket] = await _rows(runtime, Ticket)
+        assert ticket.thread_id == again.thread_id
+        lines = await _rows(runtime, TicketMessage, TicketMessage.ticket_id == 1)
+        assert [m.text for m in lines if m.direction != Direction.EVENT] == [
+            "Не работает оплата",
+            "Смотрим",
+            "Всё ещё не работает",
+            "Исправили",
+            "Спасибо",
+        ]
+    finally:
+        await runtime.stop()
+
+
+async def test_a_group_upgraded_to_a_supergroup_is_followed(telegram, shop_settings):
+    token = next(iter(telegram.world.bots))
+    basic = telegram.group(token, title="Модераторы", supergroup=False)
+    staff = telegram.user(token, first_name="Вера")
+    settings = shop_settings(moderator_chat=f"telegram:{basic.id}", staff=f"telegram:{staff.id}")
+    runtime = await start(settings)
+    try:
+        group = await basic.migrate()
+        alice = telegram.user(token, first_name="Алиса")
+        await alice.send("/support")
+        await alice.press("Не по заказу")
+        await alice.send("Помогите")
+        card = await group.wait_for("Обращение #1")
+        await staff.send_in(group, "Помогаем", reply_to=card, expect_reply=False)
+        await alice.wait_for("Помогаем")
     finally:
         await runtime.stop()
