@@ -86,6 +86,28 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
         notes = await _rows(runtime, TicketMessage, TicketMessage.direction == Direction.NOTE)
         assert [n.text for n in notes] == ["проверить склад"]
 
+        # staff photos: copied to Telegram, uploaded to VK
+        await staff.send_photo(
+            tiny_png(),
+            caption="Так и должно быть",
+            group=group,
+            thread_id=first.thread_id,
+            expect_reply=False,
+        )
+        await eventually(
+            lambda: any(m.photo and "Так и должно" in (m.text or "") for m in alice.messages)
+        )
+        await staff.send_photo(
+            tiny_png(),
+            caption="Сравните цвет",
+            group=group,
+            thread_id=second.thread_id,
+            expect_reply=False,
+        )
+        await eventually(
+            lambda: any(m.attachments and "Сравните цвет" in m.text for m in bob.messages)
+        )
+
         # the shopper's follow-up and photo appear in the same topic
         sent_at = time.perf_counter()
         await alice.send("Спасибо!")
@@ -97,6 +119,12 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
         await alice.send_photo(tiny_png(), caption="вот фото")
         await eventually(lambda: any(m.photo for m in group.topic(first.thread_id).messages))
 
+        outsider = telegram.user(token, first_name="Гость")
+        await outsider.send_in(group, "я тоже тут", thread_id=first.thread_id, expect_reply=False)
+        await outsider.press("✅ Решено", message=card)
+        [ticket] = await _rows(runtime, Ticket, Ticket.id == 1)
+        assert ticket.status == "answered"
+        assert not any("я тоже тут" in (m.text or "") for m in alice.messages)
         await staff.press("✅ Решено", message=card)
         await alice.wait_for("решено")
         await alice.press("5")
@@ -190,6 +218,18 @@ async def test_pinned_card_deleted_topic_and_removed_bot_are_handled(telegram, s
         await group.pin(staff, card)
         await staff.send_in(group, "Смотрим", thread_id=topic.thread_id, expect_reply=False)
         await alice.wait_for("Смотрим")
+        await staff.send_in(group, "/saved add Мы уже разбираемся, напишем сегодня")
+        assert "Ответ сохранён" in group.screen.text
+        await staff.send_in(
+            group, "/note звонила в банк", thread_id=topic.thread_id, expect_reply=False
+        )
+        await staff.send_in(group, "/saved", thread_id=topic.thread_id)
+        listing = group.screen
+        assert listing.thread_id == topic.thread_id
+        await staff.press("Мы уже разбираемся, напишем сегодня", message=listing)
+        assert "Черновик для #1" in group.screen.text
+        await staff.press("📨 Отправить", message=group.screen)
+        await alice.wait_for("Мы уже разбираемся")
 
         group.delete_topic(topic.thread_id)
         await alice.send("Всё ещё не работает")
@@ -214,6 +254,8 @@ async def test_pinned_card_deleted_topic_and_removed_bot_are_handled(telegram, s
         assert [m.text for m in lines if m.direction != Direction.EVENT] == [
             "Не работает оплата",
             "Смотрим",
+            "звонила в банк",
+            "Мы уже разбираемся, напишем сегодня",
             "Всё ещё не работает",
             "Исправили",
             "Спасибо",
