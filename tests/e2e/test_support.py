@@ -4,11 +4,14 @@ from the Telegram moderator chat (forum topics or a plain group), replies come b
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.app import start
 from shop.models import AuditEntry, Direction, Ticket, TicketMessage
+from shop.models.types import utcnow
+from shop.support import tickets
 from tests.e2e.conftest import eventually, order_tote_bag, seen
 from tests.e2e.test_vk_storefront import place_order, tap
 from tests.emulators.telegram.driver import tiny_png
@@ -119,6 +122,8 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
         await alice.send_photo(tiny_png(), caption="вот фото")
         await eventually(lambda: any(m.photo for m in group.topic(first.thread_id).messages))
 
+        await staff.press("🙋 Взять", message=card)
+        assert "Ответственный: Вера" in group.topic(first.thread_id).messages[0].text
         outsider = telegram.user(token, first_name="Гость")
         await outsider.send_in(group, "я тоже тут", thread_id=first.thread_id, expect_reply=False)
         await outsider.press("✅ Решено", message=card)
@@ -277,6 +282,10 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed(telegram, shop_setti
         await alice.press("Не по заказу")
         await alice.send("Помогите")
         card = await group.wait_for("Обращение #1")
+        async with runtime.sessions() as session, session.begin():  # as the SLA job would
+            await tickets.raise_overdue(session, 30, now=utcnow() + timedelta(minutes=45))
+        reminder = await group.wait_for("ждёт ответа 45 мин")
+        assert reminder.reply_to == card.message_id
         await staff.send_in(group, "Помогаем", reply_to=card, expect_reply=False)
         await alice.wait_for("Помогаем")
     finally:
