@@ -185,8 +185,10 @@ async def resolve(ctx: Ctx, ticket_id: str) -> Reply:
 
 @router.action(r"sup:comp:(\d{1,9})")
 async def compensate(ctx: Ctx, ticket_id: str) -> Reply:
-    """TODO(promo): issue a one-time code bound to the customer with shop.promo.issue once
-    it is on main, send it to the shopper with the apology and audit it; refused until then."""
+    """TODO(promo): shop/promo.py is not on main yet. Once it is: ask the terms (percent or
+    amount, expiry) and call ``promo.issue(ctx.session, customer_id=ticket.customer_id,
+    percent=..., expires_at=..., issued_by=ctx.event.account, reason=f"ticket:{ticket.id}")``
+    (it audits and sends the code); until then staff get a polite refusal."""
     await _staff_ticket(ctx, ticket_id, "support.compensate")
     raise ShopError("support.no_compensation")
 

@@ -71,6 +71,7 @@ class TopicDesk:
         """The ticket with its topic and card in the chat, made now if they are not there yet
         (``again``: the topic is gone; a new one gets the card and the transcript summary)."""
         chat_id = await self.chat_id()
+        usable = await self.topics_usable(chat_id)  # asked (and owners told) before locking
         async with self.sessions() as session, session.begin():
             ticket = await session.get(Ticket, ticket_id, with_for_update=True)
             assert ticket is not None
@@ -79,7 +80,7 @@ class TopicDesk:
             name = await customer_name(session, ticket)
             screen = await card(session, ticket)
             thread: int | None = None
-            if await self.topics_usable(chat_id):
+            if usable:
                 topic = await self.bot.create_forum_topic(chat_id, topic_title(ticket, name))
                 thread = topic.message_thread_id
             sent = await self.bot.send_message(

@@ -290,3 +290,24 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed(telegram, shop_setti
         await alice.wait_for("Помогаем")
     finally:
         await runtime.stop()
+
+
+async def test_without_topic_rights_the_card_goes_to_the_chat_and_owners_are_told(
+    telegram, shop_settings
+):
+    token = next(iter(telegram.world.bots))
+    group = telegram.group(token, title="Модераторы", forum=True, bot_admin=False)
+    owner = telegram.user(token, first_name="Хозяйка")
+    settings = shop_settings(moderator_chat=f"telegram:{group.id}", owners=f"telegram:{owner.id}")
+    runtime = await start(settings)
+    try:
+        await owner.send("/start")
+        alice = telegram.user(token, first_name="Алиса")
+        await alice.send("/support")
+        await alice.press("Не по заказу")
+        await alice.send("Помогите")
+        card = await group.wait_for("Обращение #1")
+        assert card.thread_id is None and group.topics == []
+        await owner.wait_for("Сделайте бота администратором с правом управлять темами")
+    finally:
+        await runtime.stop()
