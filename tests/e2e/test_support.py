@@ -71,6 +71,8 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
         assert "Шопер" in card.text and "Порвалась ручка" in card.text
         # the VK shopper's photo reached the topic
         await eventually(lambda: any(m.photo for m in group.topic(second.thread_id).messages))
+        await bob.send("чек", document=("check.pdf", b"%PDF-1.4 check"))
+        await eventually(lambda: any(m.document for m in group.topic(second.thread_id).messages))
 
         sent_at = time.perf_counter()
         await staff.send_in(
