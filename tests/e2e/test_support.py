@@ -110,7 +110,24 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
             expect_reply=False,
         )
         await eventually(
-            lambda: any(m.attachments and "Сравните цвет" in m.text for m in bob.messages)
+            lambda: any(
+                [a.type for a in m.attachments] == ["photo"] and "Сравните цвет" in m.text
+                for m in bob.messages
+            )
+        )
+        await staff.send_document(
+            b"%PDF-1.4 act",
+            "act.pdf",
+            caption="Акт возврата",
+            group=group,
+            thread_id=second.thread_id,
+            expect_reply=False,
+        )
+        await eventually(
+            lambda: any(
+                [a.type for a in m.attachments] == ["doc"] and "Акт возврата" in m.text
+                for m in bob.messages
+            )
         )
 
         # the shopper's follow-up and photo appear in the same topic

@@ -240,13 +240,16 @@ class Person:
         *,
         mime_type: str | None = None,
         caption: str | None = None,
+        group: Group | None = None,
+        thread_id: int | None = None,
         expect_reply: bool = True,
     ) -> MessageView:
         record = self._bot.files.add(data, "document", file_name=filename, mime_type=mime_type)
         content: dict[str, Any] = {"document": media_object(record, "document")}
         if caption:
             content["caption"] = caption
-        return await self._post(self.chat, content, expect_reply=expect_reply)
+        chat = group.chat if group else self.chat
+        return await self._post(chat, content, thread_id=thread_id, expect_reply=expect_reply)
 
     async def press(
         self,
