@@ -11,7 +11,17 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import cart, catalog, checkout, menu, orders, payment, support, support_chat
+from handlers import (
+    cart,
+    catalog,
+    checkout,
+    linking,
+    menu,
+    orders,
+    payment,
+    support,
+    support_chat,
+)
 from handlers.context import Ctx, Hook, Options, Router
 from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
@@ -28,7 +38,8 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    for module in (menu, catalog, cart, checkout, orders, payment, support, support_chat):
+    features = (menu, catalog, cart, checkout, orders, payment, linking, support, support_chat)
+    for module in features:
         router.include(module.router)
     return router
 
