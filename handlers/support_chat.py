@@ -119,6 +119,8 @@ async def _saved(ctx: Ctx) -> Reply:
             )
             return Reply([_chat_screen(t(LANG, "chat.saved_added"))])
     ticket = await _ticket_here(ctx)
+    if ticket is None:
+        return Reply([_chat_screen(t(LANG, "chat.not_in_ticket"))])
     saved = list(
         (
             await ctx.session.scalars(select(SavedReply).order_by(SavedReply.id).limit(SAVED_SHOWN))
@@ -126,8 +128,9 @@ async def _saved(ctx: Ctx) -> Reply:
     )
     if not saved:
         return Reply([_chat_screen(t(LANG, "chat.saved_none"))])
-    where = ticket.id if ticket is not None else 0
-    buttons = [[Button(_label(reply.text), action=f"sup:sv:{reply.id}:{where}")] for reply in saved]
+    buttons = [
+        [Button(_label(reply.text), action=f"sup:sv:{reply.id}:{ticket.id}")] for reply in saved
+    ]
     return Reply([_chat_screen(t(LANG, "chat.saved"), *buttons)])
 
 

@@ -52,9 +52,9 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
         )
         await alice.send("Порвалась ручка")
         assert "Обращение №1 открыто" in alice.screen.text
-        await tap(bob, "🏠 Меню")
-        await tap(bob, "🆘 Жалоба")
-        await tap(bob, "Заказ №")
+        await tap(bob, "📦 Мои заказы")  # the order just placed, as My orders shows it
+        await tap(bob, "🆘 Проблема с этим заказом")
+        assert "Заказ №2. Опишите, что случилось" in bob.screen.text
         await bob.send("Не тот цвет", photo=tiny_png())
         assert "Обращение №2 открыто" in bob.screen.text
 
