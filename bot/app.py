@@ -188,7 +188,10 @@ def support_couriers(
     owners = sorted(settings.owners, key=str)
     desk = TopicDesk(telegram.bot, sessions, chat.external_id, owners)  # type: ignore[attr-defined]
     vk = next((f for f in frontends if f.channel is Channel.VK), None)
-    relay = SupportRelay(sessions, desk, vk)
+    others: dict[Channel, Frontend] = {
+        f.channel: f for f in frontends if f.channel not in (Channel.TELEGRAM, Channel.VK)
+    }
+    relay = SupportRelay(sessions, desk, vk, others)
     jobs.append(sla_job(sessions, settings.support_sla_minutes))
     return dict.fromkeys(KINDS, relay)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import Sender
 from bot.telegram.render import inline_keyboard
 from bot.telegram.support_topics import TopicDesk
 from handlers.screens import Button, Screen, rows
@@ -46,12 +48,15 @@ class SupportRelay:
         sessions: async_sessionmaker[AsyncSession],
         desk: TopicDesk,
         vk: Any = None,
+        others: Mapping[Channel, Sender] | None = None,
     ) -> None:
         self.sessions = sessions
         self.desk = desk
         self.bot = desk.bot
         self.vk = vk
         """A `bot.vk.frontend.VkFrontend` when VK is on."""
+        self.others = dict(others or {})
+        """Any other channel's front-end (the console): staff answers go there as text."""
 
     async def deliver(self, message: OutboxMessage) -> None:
         payload = message.payload
@@ -156,6 +161,8 @@ class SupportRelay:
             await self._to_telegram_shopper(peer, row, screen)
         elif channel == Channel.VK.value and self.vk is not None:
             await self._to_vk_shopper(peer, row, screen, outbox_id)
+        elif (other := self.others.get(Channel(channel))) is not None:
+            await other.send(peer, screen, key=f"support/{outbox_id}")
         else:
             raise RuntimeError(f"no messenger for {recipient}")
 
