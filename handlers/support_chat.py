@@ -50,57 +50,52 @@ def _name(ctx: Ctx) -> str:
 
 @router.in_group
 async def staff_message(ctx: Ctx) -> Reply | None:
+    """A message in the moderator chat: a service message followed, a staff command, a
+    note, or an answer relayed to the shopper; anyone not staff is ignored."""
     if not await _in_moderator_chat(ctx):
         return None
     place = ctx.event.place
-    assert place is not None and ctx.options.moderator_chat is not None
+    assert place is not None
     if place.service:
-        if place.service == "migrate_to_chat_id" and place.migrate_to:
-            await follow_migration(
-                ctx.session, ctx.options.moderator_chat.external_id, place.migrate_to
-            )
+        await _follow_service(ctx, place.service, place.migrate_to)
         return Reply()  # pinned messages, topics closed...: nothing to route
     if await ctx.role() == Role.SHOPPER:
         return Reply()  # not staff: ignored
     event = ctx.event
-    if event.kind is EventKind.COMMAND and event.command in ("tickets", "saved"):
-        if event.command == "tickets":
-            return Reply([_chat_screen(await open_tickets_text(ctx.session))])
+    if event.kind is EventKind.COMMAND and event.command == "tickets":
+        return Reply([_chat_screen(await open_tickets_text(ctx.session))])
+    if event.kind is EventKind.COMMAND and event.command == "saved":
         return await _saved(ctx)
     ticket = await _ticket_here(ctx)
-    if ticket is None:
-        return Reply()
-    text = event.text.strip()[: tickets.MAX_TEXT]
-    if event.kind is EventKind.COMMAND:
-        if event.command != "note":
-            return Reply()
-        tickets.add_note(
-            ctx.session, ticket, event.account, _name(ctx), text, chat_message_id=place.message_id
-        )
-        return Reply()
-    if text.startswith(NOTE_MARK):
-        tickets.add_note(
-            ctx.session,
-            ticket,
-            event.account,
-            _name(ctx),
-            text[1:].strip(),
-            chat_message_id=place.message_id,
-        )
-        return Reply()
-    media = media_of(ctx) if event.kind is EventKind.MEDIA else ()
-    if not text and not media:
-        return Reply()  # a sticker, a voice message...: nothing the shopper's messenger shows
-    await tickets.staff_reply(
-        ctx.session,
-        ticket,
-        event.account,
-        _name(ctx),
-        text,
-        media,
-        chat_message_id=place.message_id,
-    )
+    if ticket is not None:
+        await _keep(ctx, ticket, place.message_id)
     return Reply()
+
+
+async def _follow_service(ctx: Ctx, service: str, migrate_to: int) -> None:
+    chat = ctx.options.moderator_chat
+    if service == "migrate_to_chat_id" and migrate_to and chat is not None:
+        await follow_migration(ctx.session, chat.external_id, migrate_to)
+
+
+async def _keep(ctx: Ctx, ticket: Ticket, message_id: int) -> None:
+    """A staff message of the ticket: an internal note ("!" or /note), else an answer."""
+    event = ctx.event
+    text = event.text.strip()[: tickets.MAX_TEXT]
+    is_note = event.kind is EventKind.COMMAND and event.command == "note"
+    if event.kind is EventKind.COMMAND and not is_note:
+        return
+    if is_note or text.startswith(NOTE_MARK):
+        note = text if is_note else text[1:].strip()
+        tickets.add_note(
+            ctx.session, ticket, event.account, _name(ctx), note, chat_message_id=message_id
+        )
+        return
+    media = media_of(ctx) if event.kind is EventKind.MEDIA else ()
+    if text or media:  # a sticker, a voice message...: nothing the shopper's messenger shows
+        await tickets.staff_reply(
+            ctx.session, ticket, event.account, _name(ctx), text, media, chat_message_id=message_id
+        )
 
 
 def _chat_screen(text: str, *buttons: list[Button]) -> Screen:

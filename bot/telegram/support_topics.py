@@ -69,7 +69,11 @@ class TopicDesk:
 
     async def place(self, ticket_id: int, *, again: bool = False) -> Ticket:
         """The ticket with its topic and card in the chat, made now if they are not there yet
-        (``again``: the topic is gone; a new one gets the card and the transcript summary)."""
+        (``again``: the topic is gone; a new one gets the card and the transcript summary).
+
+        The ticket's row stays locked while the topic is made, so two workers never make two
+        topics for one ticket; a crash in between makes it again on the outbox's next try.
+        """
         chat_id = await self.chat_id()
         usable = await self.topics_usable(chat_id)  # asked (and owners told) before locking
         async with self.sessions() as session, session.begin():
