@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Ctx, Router
 from handlers.format import money, shorten
+from handlers.promo import cart_offer, discount_line
 from handlers.screens import Button, Reply
 from shop import cart as carts
 from shop.cart import CartItem
@@ -20,6 +21,12 @@ def _line_text(ctx: Ctx, n: int, item: CartItem) -> str:
     return ctx.t("cart.line", n=n, title=title, quantity=item.quantity, amount=money(item.amount))
 
 
+def _line_label(n: int, item: CartItem) -> str:
+    """The line's button: its mark first (a line that cannot be ordered), then a short title."""
+    mark = "⚠️ " if item.problem else ""
+    return f"{mark}{n}. {shorten(item.title, 18)} × {item.quantity}"
+
+
 @router.action(r"cart")
 @router.command("cart")
 async def show_cart(ctx: Ctx) -> Reply:
@@ -30,17 +37,20 @@ async def show_cart(ctx: Ctx) -> Reply:
             ctx.t("cart.empty"), [ctx.button("btn.catalog", "c"), ctx.button("btn.menu", "m")]
         )
     lines = [_line_text(ctx, n, item) for n, item in enumerate(view.items, 1)]
-    text = "\n".join(
-        [ctx.t("cart.title"), "", *lines, "", ctx.t("cart.total", total=money(view.total))]
-    )
+    total = [ctx.t("cart.total", total=money(view.total))]
+    offer = await cart_offer(ctx, view)
+    if offer is not None:  # the shopper's promo code, applied at checkout by itself
+        total += [
+            discount_line(ctx, offer),
+            ctx.t("promo.cart_total", total=money(view.total - offer.discount)),
+        ]
+    text = "\n".join([ctx.t("cart.title"), "", *lines, "", *total])
     if not view.orderable:
         text += "\n\n" + ctx.t("cart.fix")
     rows = [
         [
             Button("−", action=f"cd:{item.variant_id}"),
-            Button(
-                f"{n}. {shorten(item.title, 18)} × {item.quantity}", action=f"p:{item.product_id}"
-            ),
+            Button(_line_label(n, item), action=f"p:{item.product_id}"),
             Button("+", action=f"ci:{item.variant_id}"),
             Button("✕", action=f"cr:{item.variant_id}"),
         ]

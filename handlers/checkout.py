@@ -15,6 +15,7 @@ from handlers.cart import show_cart
 from handlers.context import Ctx, Router
 from handlers.format import local_time, money, shorten
 from handlers.payment import payment_buttons
+from handlers.promo import cart_offer, discount_line
 from handlers.screens import Button, Reply, Screen
 from handlers.validation import (
     clean_address,
@@ -164,6 +165,10 @@ async def _summary(ctx: Ctx, draft: CheckoutDraft) -> dict[str, object] | None:
         f" × {item.quantity} = {money(item.amount)}"
         for item in view.items
     )
+    offer = await cart_offer(ctx, view)
+    discount = offer.discount if offer else 0
+    if offer is not None:
+        lines += "\n" + discount_line(ctx, offer)
     address = draft.address if method.needs_address else None
     return {
         "lines": lines,
@@ -176,7 +181,7 @@ async def _summary(ctx: Ctx, draft: CheckoutDraft) -> dict[str, object] | None:
         if draft.comment
         else "",
         "email": ctx.t("checkout.summary_email", email=draft.email) if draft.email else "",
-        "total": money(view.total + method.price),
+        "total": money(view.total - discount + method.price),
     }
 
 

@@ -8,6 +8,7 @@ there in the same transaction, so its effects happen once; a replay answers noth
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,8 +18,10 @@ from handlers import (
     checkout,
     linking,
     menu,
+    numbered,
     orders,
     payment,
+    promo,
     support,
     support_chat,
 )
@@ -38,7 +41,18 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    features = (menu, catalog, cart, checkout, orders, payment, linking, support, support_chat)
+    features = (
+        menu,
+        catalog,
+        cart,
+        checkout,
+        orders,
+        payment,
+        linking,
+        promo,
+        support,
+        support_chat,
+    )
     for module in features:
         router.include(module.router)
     return router
@@ -85,6 +99,10 @@ class Conversation:
                 language = customer.language
                 ctx = Ctx(session, event, customer, self.options)
                 reply = await self._route(ctx)
+                if ctx.caps.numbered_choices:
+                    reply = numbered.number_choices(reply, ctx.state, ctx.lang)
+                else:
+                    numbered.forget_choices(ctx.state)
                 await save_state(session, customer.id, ctx.state)
                 return reply
         except ShopError as error:  # rolled back by leaving the block
@@ -121,6 +139,10 @@ class Conversation:
 
     async def _route(self, ctx: Ctx) -> Reply:
         event = ctx.event
+        if event.kind is EventKind.TEXT and ctx.caps.numbered_choices:
+            action = numbered.chosen(ctx.state, event.text)
+            if action is not None:  # a typed number is that choice's button press
+                ctx.event = event = replace(event, kind=EventKind.ACTION, action=action, text="")
         if event.kind is EventKind.ACTION:
             found = self.router.find_action(event.action)
             if found is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from handlers.format import money
+from handlers.format import local_date, money
+from handlers.promo import value_text
 from handlers.screens import Button, Screen, rows, screen_from_payload
 from handlers.texts import t
 from shop.models import OrderEventKind
@@ -23,6 +25,11 @@ def render_notification(kind: str, payload: dict[str, Any], lang: str) -> Screen
         order_id = payload["order_id"]
         text = t(lang, "notify.refund", order_id=order_id, amount=money(payload["amount"]))
         return Screen(text, rows([Button(t(lang, "btn.orders"), action=f"o:{order_id}")]))
+    if kind == "promo_code":
+        value = value_text(lang, payload.get("percent"), payload.get("amount"))
+        until = local_date(datetime.fromisoformat(payload["expires_at"]))
+        text = t(lang, "notify.promo_code", code=payload["code"], value=value, until=until)
+        return Screen(text, rows([Button(t(lang, "btn.cart"), action="cart")]))
     if kind == "order_status":
         order_id = payload["order_id"]
         event = payload.get("kind")

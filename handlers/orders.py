@@ -49,6 +49,8 @@ async def show_order(ctx: Ctx, order_id: str) -> Reply:
     lines = "\n".join(
         f"• {line.title} × {line.quantity} = {money(line.amount)}" for line in order.lines
     )
+    if order.discount:
+        lines += "\n" + ctx.t("order.discount", discount=money(order.discount))
     parts = [
         ctx.t(
             "order.title",

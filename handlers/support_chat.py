@@ -8,6 +8,8 @@ looked up by ids in the database, never by reading the text.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from handlers.context import Ctx, Router
@@ -16,9 +18,10 @@ from handlers.screens import Button, Reply, Screen, rows
 from handlers.support import ask_rating, media_of
 from handlers.support_card import LANG, card, open_tickets_text
 from handlers.texts import t
-from shop import audit
+from shop import audit, promo
 from shop.errors import ShopError
 from shop.models import Role, SavedReply, Ticket
+from shop.models.types import utcnow
 from shop.support import tickets
 from shop.support.chat import current_chat, follow_migration
 
@@ -181,14 +184,42 @@ async def resolve(ctx: Ctx, ticket_id: str) -> Reply:
     return await _card_reply(ctx, ticket)
 
 
+COMPENSATIONS = {"p10": (10, None), "p20": (20, None), "a50000": (None, 50000)}
+"""What the compensate button offers: 10% or 20% off, or 500 ₽ (in kopecks)."""
+COMPENSATION_DAYS = 30
+
+
 @router.action(r"sup:comp:(\d{1,9})")
 async def compensate(ctx: Ctx, ticket_id: str) -> Reply:
-    """TODO(promo): shop/promo.py is not on main yet. Once it is: ask the terms (percent or
-    amount, expiry) and call ``promo.issue(ctx.session, customer_id=ticket.customer_id,
-    percent=..., expires_at=..., issued_by=ctx.event.account, reason=f"ticket:{ticket.id}")``
-    (it audits and sends the code); until then staff get a polite refusal."""
-    await _staff_ticket(ctx, ticket_id, "support.compensate")
-    raise ShopError("support.no_compensation")
+    """The terms to choose from; the code is issued by the next press."""
+    ticket = await _staff_ticket(ctx, ticket_id, "support.compensate")
+    screen = await card(ctx.session, ticket)
+    choices = [
+        Button(t(LANG, f"btn.chat_comp_{key}"), action=f"sup:comp:{ticket.id}:{key}")
+        for key in COMPENSATIONS
+    ]
+    return ctx.screen(screen.text, choices, *[list(row) for row in screen.buttons])
+
+
+@router.action(r"sup:comp:(\d{1,9}):(p10|p20|a50000)")
+async def issue_compensation(ctx: Ctx, ticket_id: str, terms: str) -> Reply:
+    """A one-time code bound to the ticket's customer (shop.promo audits it and sends it to
+    the shopper with the apology)."""
+    ticket = await _staff_ticket(ctx, ticket_id, "support.compensate")
+    percent, amount = COMPENSATIONS[terms]
+    code = await promo.issue(
+        ctx.session,
+        customer_id=ticket.customer_id,
+        percent=percent,
+        amount=amount,
+        expires_at=utcnow() + timedelta(days=COMPENSATION_DAYS),
+        issued_by=ctx.event.account,
+        reason=f"ticket:{ticket.id}",
+    )
+    tickets.note_event(ctx.session, ticket, ctx.event.account, _name(ctx), f"promo {code.code}")
+    reply = await _card_reply(ctx, ticket)
+    reply.toast = t(LANG, "chat.compensated", code=code.code)
+    return reply
 
 
 @router.action(r"sup:refund:(\d{1,9})")

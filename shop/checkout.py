@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop import stock
+from shop import promo, stock
 from shop.cart import get_cart
 from shop.errors import ShopError
 from shop.models import (
@@ -57,6 +57,8 @@ class PlacedOrder:
     delivery_price: int
     total: int
     reserved_until: datetime
+    discount: int = 0
+    """Taken off the items by the customer's promo code (shop.promo)."""
 
 
 async def _delivery_method(session: AsyncSession, method_id: int) -> tuple[int, str, int, bool]:
@@ -122,12 +124,20 @@ async def place_order(
     ]
 
     items_total = sum(line.price * line.quantity for line in taken)
+    offer = await promo.offer_for(
+        session, customer_id, [(line.price, line.quantity) for line in taken], now
+    )
+    discount = offer.discount if offer else 0
+    shares = offer.per_unit if offer else (0,) * len(taken)
+    for line, item, share in zip(lines, taken, shares, strict=True):
+        line["discount"] = share * item.quantity
     placed = PlacedOrder(
         id=0,
         items_total=items_total,
         delivery_price=delivery_price,
-        total=items_total + delivery_price,
+        total=items_total - discount + delivery_price,
         reserved_until=now + timedelta(minutes=reservation_minutes),
+        discount=discount,
     )
     order_id = await session.scalar(
         insert(Order)
@@ -136,6 +146,7 @@ async def place_order(
             status=OrderStatus.AWAITING_PAYMENT,
             channel=channel,
             items_total=placed.items_total,
+            discount=discount,
             delivery_price=delivery_price,
             total=placed.total,
             delivery_method_id=method_id,
@@ -152,6 +163,8 @@ async def place_order(
         .returning(Order.id)
     )
     assert order_id is not None
+    if offer is not None and discount:
+        await promo.consume(session, offer.id, customer_id, order_id, now)
     await session.execute(insert(OrderLine), [{"order_id": order_id, **line} for line in lines])
     actor = f"customer:{customer_id}"
     await session.execute(

@@ -217,6 +217,18 @@ async def mark_unreachable(session: AsyncSession, account: AccountRef) -> None:
     )
 
 
+async def mark_reachable(session: AsyncSession, account: AccountRef) -> None:
+    """The person allowed messages again (VK's message_allow): notifications may go there."""
+    await session.execute(
+        update(ChannelAccount)
+        .where(
+            ChannelAccount.channel == account.channel.value,
+            ChannelAccount.external_id == account.external_id,
+        )
+        .values(reachable=True)
+    )
+
+
 async def save_contact(
     session: AsyncSession, shopper: Shopper, *, name: str, phone: str, address: str | None
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select, update
@@ -9,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shop import outbox, stock
+from shop import outbox, promo, stock
 from shop.errors import ShopError
 from shop.models import Order, OrderEvent, OrderEventKind, OrderStatus
+
+log = logging.getLogger(__name__)
 
 S = OrderStatus
 K = OrderEventKind
@@ -173,5 +176,9 @@ async def transition(
     )
     if target in (S.CANCELLED, S.REFUNDED) and current in NOT_YET_SHIPPED:
         await stock.release(session, order)
+    if target == S.CANCELLED and current in RESERVING:  # unpaid: the promo code comes back
+        await promo.release(session, order.id)
+    if kind == K.LATE_PAID and order.discount and not await promo.retake(session, order.id):
+        log.warning("order %s paid late with a promo code used again since", order.id)
     await session.flush()
     return order

@@ -28,7 +28,6 @@ RU: dict[str, str] = {
     "support.rated": "Спасибо за оценку {rating}! Можете добавить комментарий.",
     "support.commented": "Спасибо, комментарий сохранён.",
     "error.support.already_resolved": "Обращение уже решено.",
-    "error.support.no_compensation": "Промокоды на компенсацию пока не выдаются.",
     # moderator chat (staff read Russian)
     "chat.status.open": "🔴",
     "chat.status.answered": "🟡",
@@ -77,6 +76,10 @@ RU: dict[str, str] = {
     "btn.chat_refund": "↩️ Возврат",
     "btn.chat_order": "📦 Карточка заказа",
     "btn.chat_send": "📨 Отправить",
+    "btn.chat_comp_p10": "🎁 −10%",
+    "btn.chat_comp_p20": "🎁 −20%",
+    "btn.chat_comp_a50000": "🎁 −500 ₽",
+    "chat.compensated": "Промокод {code} выдан покупателю.",
 }
 
 EN: dict[str, str] = {
@@ -105,7 +108,6 @@ EN: dict[str, str] = {
     "support.rated": "Thank you for rating {rating}! You may add a comment.",
     "support.commented": "Thank you, your comment is saved.",
     "error.support.already_resolved": "The ticket is already resolved.",
-    "error.support.no_compensation": "Compensation codes are not issued yet.",
     "chat.status.open": "🔴",
     "chat.status.answered": "🟡",
     "chat.status.resolved": "🟢",
@@ -153,4 +155,8 @@ EN: dict[str, str] = {
     "btn.chat_refund": "↩️ Refund",
     "btn.chat_order": "📦 Order card",
     "btn.chat_send": "📨 Send",
+    "btn.chat_comp_p10": "🎁 −10%",
+    "btn.chat_comp_p20": "🎁 −20%",
+    "btn.chat_comp_a50000": "🎁 −500 ₽",
+    "chat.compensated": "Code {code} was given to the customer.",
 }

@@ -1,7 +1,7 @@
 """Support tickets, their transcript, the moderator chat as it is now, saved replies
 
 Revision ID: 1635bbfaf2c1
-Revises: 45bc74f53652
+Revises: 5637aa8b41a3
 Create Date: 2026-12-03 22:02:24.652964
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "1635bbfaf2c1"
-down_revision: str | None = "45bc74f53652"
+down_revision: str | None = "5637aa8b41a3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

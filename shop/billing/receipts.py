@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shop.models import Order
+from shop.discounts import unit_prices
+from shop.models import Order, OrderLine
 
 CURRENCY = "RUB"
 DELIVERY = "delivery"
@@ -56,15 +57,33 @@ def receipt_phone(phone: str | None) -> str | None:
 def receipt_for(order: Order, quantities: dict[str, int] | None = None) -> Receipt:
     """The receipt for the whole order, or for ``quantities`` (line id or ``delivery`` -> qty).
 
-    ``order.lines`` must be loaded.
+    Discounted lines carry their discounted unit prices (shop.discounts), so the whole
+    receipt adds up to ``order.total`` exactly. ``order.lines`` must be loaded.
     """
     lines = [
-        ReceiptLine(line.title[:DESCRIPTION_LIMIT], qty, line.price)
+        receipt_line
         for line in order.lines
         if (qty := line.quantity if quantities is None else quantities.get(str(line.id), 0))
+        for receipt_line in _line(line, qty)
     ]
     with_delivery = quantities is None or quantities.get(DELIVERY)
     if with_delivery and order.delivery_price:
         title = order.delivery_title[:DESCRIPTION_LIMIT]
         lines.append(ReceiptLine(title, 1, order.delivery_price, "service"))
     return Receipt(receipt_phone(order.phone), tuple(lines), email=order.email or None)
+
+
+def _line(line: OrderLine, quantity: int) -> list[ReceiptLine]:
+    """``quantity`` units of an order line at their discounted unit price.
+
+    Checkout gives every unit of a line the same whole-kopeck discount, so some units (a
+    refund) cost exactly their share. A line whose discount does not divide (not made by
+    checkout) is listed whole as two receipt lines, and in part at the cheaper unit price,
+    so refunds never add up to more than was paid.
+    """
+    title = line.title[:DESCRIPTION_LIMIT]
+    if quantity == line.quantity:
+        pairs = unit_prices(line.paid, quantity)
+    else:
+        pairs = [(quantity, line.paid // line.quantity)]
+    return [ReceiptLine(title, qty, unit) for qty, unit in pairs]

@@ -20,6 +20,7 @@ from shop.models.payments import (
     Refund,
     RefundStatus,
 )
+from shop.models.promo import PromoCode
 from shop.models.staff import AuditEntry, Role, StaffMember
 from shop.models.support import (
     Direction,
@@ -65,6 +66,7 @@ __all__ = [
     "PollPosition",
     "Product",
     "ProductPhoto",
+    "PromoCode",
     "Refund",
     "RefundStatus",
     "Role",

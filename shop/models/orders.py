@@ -99,6 +99,8 @@ class Order(Base):
     channel: Mapped[str] = mapped_column(String(16))
     items_total: Mapped[int] = mapped_column(BigInteger)
     delivery_price: Mapped[int] = mapped_column(BigInteger)
+    discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Taken off the items by a promo code (``total`` = items - discount + delivery)."""
     total: Mapped[int] = mapped_column(BigInteger)
     delivery_method_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_methods.id"))
     delivery_title: Mapped[str] = mapped_column(String(100))
@@ -133,12 +135,21 @@ class OrderLine(Base):
     sku: Mapped[str] = mapped_column(String(64))
     price: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
+    discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    """This line's share of the order's discount (all its units together), so the receipt
+    lists discounted prices that add up to the total (shop.discounts)."""
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
     @property
     def amount(self) -> int:
+        """What the line costs before the discount."""
         return self.price * self.quantity
+
+    @property
+    def paid(self) -> int:
+        """What the line costs after its share of the discount."""
+        return self.price * self.quantity - self.discount
 
 
 class OrderEvent(Base):

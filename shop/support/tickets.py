@@ -249,6 +249,13 @@ def add_note(
     )
 
 
+def note_event(
+    session: AsyncSession, ticket: Ticket, actor: AccountRef, name: str, what: str
+) -> None:
+    """Something staff did to the ticket (a code issued...), for the transcript."""
+    _message(session, ticket, Direction.EVENT, author=str(actor), author_name=name, text=what)
+
+
 def take(session: AsyncSession, ticket: Ticket, actor: AccountRef, name: str) -> None:
     ticket.assignee = str(actor)
     ticket.assignee_name = name[:200]

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import start
-from shop.models import AuditEntry, Direction, Ticket, TicketMessage, Variant
+from shop.models import AuditEntry, Direction, PromoCode, Ticket, TicketMessage, Variant
 from shop.models.types import utcnow
 from shop.support import tickets
 from tests.core.helpers import checkout, fill_cart, new_customer
@@ -218,6 +218,13 @@ async def test_plain_group_replies_mapped_and_outsiders_ignored(telegram, shop_s
             runtime, TicketMessage, TicketMessage.direction == Direction.STAFF
         )
         assert [m.text for m in staff_lines] == ["Ответ на карточку", "Ответ на сообщение"]
+
+        await staff.press("🎁 Компенсация", message=card)
+        await staff.press("🎁 −10%", message=card)
+        [code] = await _rows(runtime, PromoCode)
+        assert (code.customer_id, code.percent, code.reason) == (ticket.customer_id, 10, "ticket:1")
+        await alice.wait_for(code.code)
+        assert "Просим прощения" in alice.screen.text
 
         await staff.send_in(group, "/tickets", expect_reply=True)
         assert "#1 · без заказа · Алиса · Telegram · отвечено" in group.screen.text
