@@ -11,6 +11,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,10 +22,11 @@ from bot.delivery import OutboxDelivery
 from bot.frontend import Frontend
 from bot.http import create_web_app
 from bot.inbox import InboxWorker
-from bot.jobs import standard_jobs
+from bot.jobs import sla_job, standard_jobs
 from bot.migrate import upgrade_database
 from handlers.context import Options
 from handlers.conversation import Conversation
+from shop.accounts import Channel
 from shop.billing import PaymentGateway
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
@@ -169,6 +171,31 @@ def build_frontends(
     return [build(settings, runtime, conversation, readers) for on, build in builders if on]
 
 
+def support_couriers(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    frontends: list[Frontend],
+    jobs: list[Awaitable[None]],
+) -> dict[str, Any]:
+    """Ticket deliveries (and the SLA reminder job) where the moderator chat is on Telegram."""
+    chat = settings.moderator_chat
+    telegram = next((f for f in frontends if f.channel is Channel.TELEGRAM), None)
+    if chat is None or chat.channel is not Channel.TELEGRAM or telegram is None:
+        return {}
+    from bot.support_relay import KINDS, SupportRelay
+    from bot.telegram.support_topics import TopicDesk
+
+    owners = sorted(settings.owners, key=str)
+    desk = TopicDesk(telegram.bot, sessions, chat.external_id, owners)  # type: ignore[attr-defined]
+    vk = next((f for f in frontends if f.channel is Channel.VK), None)
+    others: dict[Channel, Frontend] = {
+        f.channel: f for f in frontends if f.channel not in (Channel.TELEGRAM, Channel.VK)
+    }
+    relay = SupportRelay(sessions, desk, vk, others)
+    jobs.append(sla_job(sessions, settings.support_sla_minutes))
+    return dict.fromkeys(KINDS, relay)
+
+
 async def start(settings: Settings) -> Runtime:
     """Migrate, seed, serve HTTP and start every configured part; return the handle to stop."""
     engine = create_engine(settings.database_url)
@@ -198,9 +225,14 @@ async def start(settings: Settings) -> Runtime:
     for frontend in runtime.frontends:
         frontend.add_routes(runtime.web_app)
     senders = {frontend.channel: frontend for frontend in runtime.frontends}
+    couriers = support_couriers(settings, sessions, runtime.frontends, background)
     background.append(
         OutboxDelivery(
-            sessions, senders, moderator_chat=settings.moderator_chat, roster=options.roster
+            sessions,
+            senders,
+            moderator_chat=settings.moderator_chat,
+            roster=options.roster,
+            couriers=couriers,
         ).run_forever()
     )
 

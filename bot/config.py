@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     moderator_chat: Annotated[AccountRef | None, NoDecode] = None
     redis_url: str = ""
     reservation_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    support_sla_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    """A ticket waiting longer than this for staff is raised again in the moderator chat."""
     max_unpaid_orders: int = Field(default=3, ge=1, le=100)
     max_units_per_sku: int = Field(default=10, ge=1, le=10_000)
     demo_catalog: bool = True

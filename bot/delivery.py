@@ -51,6 +51,12 @@ class RetryLater(Exception):
         self.everyone = everyone
 
 
+class Courier(Protocol):
+    """Delivers outbox messages of its own kinds (support tickets: bot/support_relay.py)."""
+
+    async def deliver(self, message: OutboxMessage) -> None: ...
+
+
 class Sender(Protocol):
     """What delivers to one channel: its front-end (`bot.frontend.Frontend.send`)."""
 
@@ -78,7 +84,10 @@ class OutboxDelivery:
         batch: int = 50,
         moderator_chat: AccountRef | None = None,
         roster: Roster | None = None,
+        couriers: Mapping[str, Courier] | None = None,
     ) -> None:
+        self.couriers = dict(couriers or {})
+        """Outbox kinds delivered by a courier of their own instead of as a Screen."""
         self.sessions = sessions
         self.senders = senders
         self.moderator_chat = moderator_chat
@@ -135,15 +144,20 @@ class OutboxDelivery:
             sender = self.senders.get(target.channel)
             if sender is None:
                 return Outcome(f"{target.channel} is off", give_up=True)
+            courier = self.couriers.get(message.kind)
             screen = render_notification(message.kind, message.payload, language)
-            if screen is None:
+            if screen is None and courier is None:
                 return Outcome(f"unknown kind {message.kind}", give_up=True)
             held = self.pacer.held_for(str(target), target.channel.value)
             if held > 0:
                 return Outcome(RATE_LIMITED, retry_after=held, paced=True)
             await self.pacer.wait(str(target))
             with patience.outbox_send():
-                await sender.send(target.external_id, screen, key=_resend_key(message))
+                if courier is not None:
+                    await courier.deliver(message)
+                else:
+                    assert screen is not None
+                    await sender.send(target.external_id, screen, key=_resend_key(message))
         except Unreachable as error:
             return Outcome(f"unreachable: {error}", give_up=True, unreachable=target)
         except RetryLater as error:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shop.inbox import forget_old
 from shop.reservations import expire_unpaid_orders
+from shop.support import tickets
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +41,18 @@ def standard_jobs(sessions: async_sessionmaker[AsyncSession]) -> list[Awaitable[
         every(60, expire, "reservation expiry"),
         every(3600, forget_updates, "forget handled inbox events"),
     ]
+
+
+SLA_CHECK_SECONDS = 30.0
+
+
+def sla_job(sessions: async_sessionmaker[AsyncSession], minutes: int) -> Awaitable[None]:
+    """Raise again in the moderator chat each ticket waiting longer than ``minutes``."""
+
+    async def raise_overdue() -> None:
+        async with sessions() as session, session.begin():
+            raised = await tickets.raise_overdue(session, minutes)
+        if raised:
+            log.info("tickets %s wait longer than %s min", [t.id for t in raised], minutes)
+
+    return every(SLA_CHECK_SECONDS, raise_overdue, "support SLA")

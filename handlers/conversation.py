@@ -25,6 +25,8 @@ from handlers import (
     payment,
     promo,
     settings,
+    support,
+    support_chat,
 )
 from handlers.context import Ctx, Fetch, Hook, Options, Router
 from handlers.events import Event, EventKind
@@ -42,7 +44,7 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    for module in (
+    features = (
         menu,
         catalog,
         cart,
@@ -54,7 +56,10 @@ def build_router() -> Router:
         admin,
         desk,
         settings,
-    ):
+        support,
+        support_chat,
+    )
+    for module in features:
         router.include(module.router)
     return router
 

@@ -22,6 +22,7 @@ async def menu_buttons(ctx: Ctx) -> list[list[Button]]:
         [ctx.button("btn.catalog", "c"), ctx.button("btn.search", "s")],
         [cart, ctx.button("btn.orders", "o")],
         [ctx.button("btn.help", "h"), ctx.button("btn.settings", "set")],
+        [ctx.button("btn.support", "sup")],
     ]
 
 

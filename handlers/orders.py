@@ -78,6 +78,7 @@ async def show_order(ctx: Ctx, order_id: str) -> Reply:
     return ctx.screen(
         "\n\n".join(parts),
         *await order_payment_buttons(ctx, order),
+        [ctx.button("btn.support_order", f"sup:o:{order.id}")],
         [ctx.button("btn.orders", "o"), ctx.button("btn.menu", "m")],
     )
 

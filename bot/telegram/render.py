@@ -98,7 +98,14 @@ class TelegramRenderer:
         self.vat_code = vat_code
         self.file_ids = MediaIds(Channel.TELEGRAM.value, sessions, readers)
 
-    async def show(self, chat_id: int, reply: Reply, origin: Message | None = None) -> None:
+    async def show(
+        self,
+        chat_id: int,
+        reply: Reply,
+        origin: Message | None = None,
+        *,
+        thread_id: int | None = None,
+    ) -> None:
         """Send the reply's screens; the first replacing screen edits ``origin`` in place.
 
         Screens that still cannot go out once the retries are spent (Telegram down, a long
@@ -110,7 +117,7 @@ class TelegramRenderer:
                     await self._replace(origin, screen)
                     origin = None
                 else:
-                    await self.send(chat_id, screen)
+                    await self.send(chat_id, screen, thread_id=thread_id)
                 if screen.pay is not None:
                     await self._send_invoice(chat_id, screen.pay)
             except GAVE_UP as error:
@@ -119,7 +126,8 @@ class TelegramRenderer:
                 await hand_over(self.sessions, account, reply.screens[index:], error, wait=wait)
                 return
 
-    async def send(self, chat_id: int, screen: Screen) -> Message:
+    async def send(self, chat_id: int, screen: Screen, *, thread_id: int | None = None) -> Message:
+        """One screen as a new message (``thread_id``: in that forum topic of a group)."""
         markup = _markup(screen)
         if screen.document is not None:
             document = BufferedInputFile(screen.document.data, filename=screen.document.name)
@@ -128,7 +136,10 @@ class TelegramRenderer:
             )
         if screen.photo is None:
             return await self.bot.send_message(
-                chat_id, _cut(screen.text, TEXT_LIMIT), reply_markup=markup
+                chat_id,
+                _cut(screen.text, TEXT_LIMIT),
+                reply_markup=markup,
+                message_thread_id=thread_id,
             )
         caption = _cut(screen.text, CAPTION_LIMIT)
         photo = await self._photo_input(screen)

@@ -39,8 +39,10 @@ async def message_handler(
     if event is None:
         return
 
+    thread = event.place.thread_id if event.place is not None else 0
+
     async def show(reply: Reply) -> None:
-        await renderer.show(message.chat.id, reply)
+        await renderer.show(message.chat.id, reply, thread_id=thread or None)
 
     async def typing() -> None:
         await message.bot.send_chat_action(message.chat.id, ChatAction.TYPING)  # type: ignore[union-attr]

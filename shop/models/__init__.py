@@ -22,6 +22,14 @@ from shop.models.payments import (
 )
 from shop.models.promo import PromoCode
 from shop.models.staff import AuditEntry, PostedCard, Role, StaffMember
+from shop.models.support import (
+    Direction,
+    SavedReply,
+    SupportChat,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
 from shop.models.system import (
     ConversationState,
     InboxEvent,
@@ -42,6 +50,7 @@ __all__ = [
     "ConversationState",
     "Customer",
     "DeliveryMethod",
+    "Direction",
     "InboxEvent",
     "InboxStatus",
     "LinkAttempt",
@@ -64,7 +73,12 @@ __all__ = [
     "Refund",
     "RefundStatus",
     "Role",
+    "SavedReply",
     "ShopSetting",
     "StaffMember",
+    "SupportChat",
+    "Ticket",
+    "TicketMessage",
+    "TicketStatus",
     "Variant",
 ]

@@ -240,13 +240,16 @@ class Person:
         *,
         mime_type: str | None = None,
         caption: str | None = None,
+        group: Group | None = None,
+        thread_id: int | None = None,
         expect_reply: bool = True,
     ) -> MessageView:
         record = self._bot.files.add(data, "document", file_name=filename, mime_type=mime_type)
         content: dict[str, Any] = {"document": media_object(record, "document")}
         if caption:
             content["caption"] = caption
-        return await self._post(self.chat, content, expect_reply=expect_reply)
+        chat = group.chat if group else self.chat
+        return await self._post(chat, content, thread_id=thread_id, expect_reply=expect_reply)
 
     async def press(
         self,
@@ -569,6 +572,35 @@ class Group:
     async def migrate(self, *, wait: bool = True) -> Group:
         """Upgrade a basic group to a supergroup; the old id then answers 400 migrate."""
         return await self._emu.migrate_group(self, wait=wait)
+
+    def delete_topic(self, thread_id: int) -> None:
+        """An admin deletes a forum topic in the app: it and its messages are gone, and, as
+        on Telegram, the bot gets no update about it (a later send answers 400 "message
+        thread not found")."""
+        chat = self.chat
+        if chat.topics.pop(thread_id, None) is None:
+            raise AssertionError(f"no topic {thread_id} in {self.title!r}")
+        for message_id in [
+            m for m, s in chat.messages.items() if s.api.get("message_thread_id") == thread_id
+        ]:
+            del chat.messages[message_id]
+
+    def remove_bot(self) -> None:
+        """An admin removes the bot from the group: its sends there answer 403 "bot was
+        kicked from the ... chat" (the my_chat_member update is not emulated)."""
+        self.chat.members[self._bot.user.id] = "kicked"
+
+    async def pin(self, person: Person, message: MessageView) -> None:
+        """``person`` pins ``message``: the service message (with the pinned one) reaches the
+        bot, in the message's topic if it is in one."""
+        stored = copy.deepcopy(self.chat.messages[message.message_id].api)
+        stored.pop("reply_to_message", None)
+        await person._post(
+            self.chat,
+            {"pinned_message": stored},
+            thread_id=message.thread_id if message.thread_id in self.chat.topics else None,
+            expect_reply=False,
+        )
 
 
 async def wait_for_message(
