@@ -113,7 +113,7 @@ async def _saved(ctx: Ctx) -> Reply:
         if text:
             ctx.session.add(SavedReply(text=text, created_by=str(ctx.event.account)))
             await audit.record(
-                ctx.session, ctx.event.account, "support.saved_add", after={"text": text}
+                ctx.session, ctx.event.account, "ticket.saved_add", after={"text": text}
             )
             return Reply([_chat_screen(t(LANG, "chat.saved_added"))])
     ticket = await _ticket_here(ctx)
@@ -153,13 +153,13 @@ async def _card_reply(ctx: Ctx, ticket: Ticket) -> Reply:
 
 @router.action(r"sup:take:(\d{1,9})")
 async def take(ctx: Ctx, ticket_id: str) -> Reply:
-    ticket = await _staff_ticket(ctx, ticket_id, "support.take")
+    ticket = await _staff_ticket(ctx, ticket_id, "ticket.take")
     before = {"assignee": ticket.assignee}
     tickets.take(ctx.session, ticket, ctx.event.account, _name(ctx))
     await audit.record(
         ctx.session,
         ctx.event.account,
-        "support.take",
+        "ticket.take",
         f"ticket:{ticket.id}",
         before,
         {"assignee": ticket.assignee},
@@ -169,14 +169,14 @@ async def take(ctx: Ctx, ticket_id: str) -> Reply:
 
 @router.action(r"sup:done:(\d{1,9})")
 async def resolve(ctx: Ctx, ticket_id: str) -> Reply:
-    ticket = await _staff_ticket(ctx, ticket_id, "support.resolve")
+    ticket = await _staff_ticket(ctx, ticket_id, "ticket.resolve")
     before = {"status": str(ticket.status)}
     tickets.resolve(ctx.session, ticket, ctx.event.account, _name(ctx))
     await ask_rating(ctx, ticket)
     await audit.record(
         ctx.session,
         ctx.event.account,
-        "support.resolve",
+        "ticket.resolve",
         f"ticket:{ticket.id}",
         before,
         {"status": str(ticket.status)},
@@ -192,7 +192,7 @@ COMPENSATION_DAYS = 30
 @router.action(r"sup:comp:(\d{1,9})")
 async def compensate(ctx: Ctx, ticket_id: str) -> Reply:
     """The terms to choose from; the code is issued by the next press."""
-    ticket = await _staff_ticket(ctx, ticket_id, "support.compensate")
+    ticket = await _staff_ticket(ctx, ticket_id, "ticket.compensate")
     screen = await card(ctx.session, ticket)
     choices = [
         Button(t(LANG, f"btn.chat_comp_{key}"), action=f"sup:comp:{ticket.id}:{key}")
@@ -205,7 +205,7 @@ async def compensate(ctx: Ctx, ticket_id: str) -> Reply:
 async def issue_compensation(ctx: Ctx, ticket_id: str, terms: str) -> Reply:
     """A one-time code bound to the ticket's customer (shop.promo audits it and sends it to
     the shopper with the apology)."""
-    ticket = await _staff_ticket(ctx, ticket_id, "support.compensate")
+    ticket = await _staff_ticket(ctx, ticket_id, "ticket.compensate")
     percent, amount = COMPENSATIONS[terms]
     code = await promo.issue(
         ctx.session,
@@ -225,7 +225,7 @@ async def issue_compensation(ctx: Ctx, ticket_id: str, terms: str) -> Reply:
 @router.action(r"sup:refund:(\d{1,9})")
 async def refund(ctx: Ctx, ticket_id: str) -> Reply:
     """Refunds go through the order card (the refund service there asks what to give back)."""
-    ticket = await _staff_ticket(ctx, ticket_id, "support.refund")
+    ticket = await _staff_ticket(ctx, ticket_id, "ticket.refund")
     if ticket.order_id is None:
         raise ShopError("not_available")
     return ctx.screen(
@@ -237,7 +237,7 @@ async def refund(ctx: Ctx, ticket_id: str) -> Reply:
 @router.action(r"sup:sv:(\d{1,9}):(\d{1,9})")
 async def saved_draft(ctx: Ctx, saved_id: str, ticket_id: str) -> Reply:
     """A tapped saved reply, shown as a draft to send as it is (or to edit and write)."""
-    ticket = await _staff_ticket(ctx, ticket_id, "support.saved")
+    ticket = await _staff_ticket(ctx, ticket_id, "ticket.saved")
     saved = await ctx.session.get(SavedReply, int(saved_id))
     if saved is None:
         raise ShopError("not_available")
@@ -249,7 +249,7 @@ async def saved_draft(ctx: Ctx, saved_id: str, ticket_id: str) -> Reply:
 
 @router.action(r"sup:svs:(\d{1,9}):(\d{1,9})")
 async def send_saved(ctx: Ctx, saved_id: str, ticket_id: str) -> Reply:
-    ticket = await _staff_ticket(ctx, ticket_id, "support.saved")
+    ticket = await _staff_ticket(ctx, ticket_id, "ticket.saved")
     saved = await ctx.session.get(SavedReply, int(saved_id))
     if saved is None:
         raise ShopError("not_available")

@@ -167,7 +167,7 @@ async def test_telegram_and_vk_complaints_answered_from_forum_topics(telegram, s
         )
         assert ticket.first_response_at is not None and ticket.resolved_at is not None
         await eventually(lambda: group.topic(first.thread_id).name.startswith("🟢"))
-        audit = await _rows(runtime, AuditEntry, AuditEntry.action == "support.resolve")
+        audit = await _rows(runtime, AuditEntry, AuditEntry.action == "ticket.resolve")
         assert [a.subject for a in audit] == ["ticket:1"]
         assert vk.warnings == []
     finally:
