@@ -23,8 +23,10 @@ from bot.http import create_web_app
 from bot.inbox import InboxWorker
 from bot.jobs import standard_jobs
 from bot.migrate import upgrade_database
+from bot.sending_role import SendingRole
 from handlers.context import Options
 from handlers.conversation import Conversation
+from shop import outbox
 from shop.billing import PaymentGateway
 from shop.db import create_engine, create_session_factory
 from shop.demo import load_demo_catalog
@@ -168,6 +170,32 @@ def build_frontends(
     return [build(settings, runtime, conversation, readers) for on, build in builders if on]
 
 
+async def _share_sending(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    background: list[Awaitable[None]],
+) -> None:
+    """One send budget: shared through Redis; else on PostgreSQL one process sends at a
+    time (the sending role, tried for here first); else (SQLite) this one process, which
+    sends again at once what it had claimed when it last stopped."""
+    sole = settings.database_url.startswith("sqlite")
+    standby = not settings.redis_url and not sole
+    budget.use(
+        settings.redis_url,
+        telegram_per_second=settings.telegram_send_rate,
+        vk_per_second=settings.vk_send_rate,
+        standby=standby,
+    )
+    if standby:
+        role = SendingRole(engine, sessions)
+        await role.try_once()
+        background.append(role.run_forever())
+    elif sole:
+        async with sessions() as session, session.begin():
+            await outbox.release_leases(session)
+
+
 async def start(settings: Settings) -> Runtime:
     """Migrate, seed, serve HTTP and start every configured part; return the handle to stop."""
     engine = create_engine(settings.database_url)
@@ -179,9 +207,8 @@ async def start(settings: Settings) -> Runtime:
                 log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine), InboxWorker(sessions))
-    # One send budget: shared through Redis, else this process's.
-    budget.use(settings.redis_url, telegram_per_second=settings.telegram_send_rate)
     background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
+    await _share_sending(settings, engine, sessions, background)
     options = Options(
         reservation_minutes=settings.reservation_minutes,
         gateway=_yookassa(settings, runtime, background) if settings.yookassa_enabled else None,

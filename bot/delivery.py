@@ -1,10 +1,16 @@
 """Delivering the outbox: claim due messages, send each outside any transaction, record it.
 
 A message goes to the customer's most recently used reachable account whose messenger is on.
-Each message is rendered and sent on its own and its outcome committed right after the send,
-so a bad message never holds back the others and a crash repeats at most the one in flight
-(VK drops even that: the random_id comes from the message id). A person who blocked the bot
-is marked unreachable; a 429 holds that chat in the Pacer while the others go on.
+Messages go one at a time, each rendered and sent on its own and its outcome committed right
+after the send, so a bad message never holds back the others and a crash repeats at most the
+one in flight (VK drops even that: the random_id comes from the message id). The next one
+sent is the first of the batch whose chat is free (bot/pacing.py), so a chat that must wait
+never holds up the others; every send takes its place in the send budget (bot/budget.py),
+shared with the direct replies. A person who blocked the bot is marked unreachable; a 429
+holds that chat (VK's "too many requests": all of VK) while the others go on.
+
+Only a process with the sending role delivers (bot/sending_role.py); the others leave the
+outbox to it.
 
 Replies that could not go out through a fault are handed over here (`hand_over`).
 """
@@ -20,7 +26,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import logs, metrics, patience
+from bot import budget, logs, metrics, patience
+from bot.budget import Rate
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
 from handlers.screens import Screen, screen_to_payload
@@ -34,6 +41,8 @@ log = logging.getLogger(__name__)
 
 Accounts = dict[int, list[tuple[AccountRef, str]]]
 RATE_LIMITED = "rate limited"
+LONGEST_WAIT = 1.5
+"""A chat not free within this many seconds has its messages of the batch sent later."""
 
 
 class Unreachable(Exception):
@@ -56,6 +65,15 @@ class Sender(Protocol):
         """Send one screen; ``key`` is the same for every try of one message (VK drops a
         repeat of it)."""
         ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one message goes, in which language, and how fast that chat may be sent to."""
+
+    account: AccountRef
+    language: str
+    rate: Rate | None
 
 
 @dataclass
@@ -88,16 +106,48 @@ class OutboxDelivery:
             messages = await outbox.claim_due(session, self.batch)
             customers = [m.customer_id for m in messages if m.customer_id is not None]
             accounts = await reachable_accounts(session, customers) if customers else {}
-        for message in messages:
+        waiting = [(message, self._target(message, accounts)) for message in messages]
+        while waiting:
+            if not budget.sending():  # the role was lost: the next holder sends the rest
+                for message, _ in waiting:
+                    await self._record(message, Outcome(RATE_LIMITED, retry_after=0, paced=True))
+                break
+            index, wait = self._next(waiting)
+            if index is None:
+                await asyncio.sleep(wait)
+                continue
+            message, target = waiting.pop(index)
             order = (message.payload or {}).get("order_id")
             with logs.naming(customer=message.customer_id, order=order):
-                await self._record(message, await self._deliver(message, accounts))
+                await self._record(message, await self._deliver(message, target))
         return len(messages)
 
-    async def run_forever(self, idle: float = 1.0) -> None:
+    def _next(
+        self, waiting: list[tuple[OutboxMessage, Target | Outcome]]
+    ) -> tuple[int | None, float]:
+        """The first message whose chat is free (or that will not be sent now anyway), else
+        how long until a chat is free. A chat's later messages wait for its first."""
+        seen: set[str] = set()
+        soonest = LONGEST_WAIT
+        for index, (_, target) in enumerate(waiting):
+            if isinstance(target, Outcome):
+                return index, 0.0
+            chat = str(target.account)
+            if chat in seen:
+                continue
+            seen.add(chat)
+            free = self.pacer.free_in(chat, target.rate)
+            if free > LONGEST_WAIT:
+                self.pacer.hold(chat, free)  # this and later ones go back to the outbox
+            if free == 0 or free > LONGEST_WAIT:
+                return index, 0.0
+            soonest = min(soonest, free)
+        return None, soonest
+
+    async def run_forever(self, idle: float = 0.5) -> None:
         while True:
             try:
-                claimed = await self.run_once()
+                claimed = await self.run_once() if budget.sending() else 0
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -106,44 +156,54 @@ class OutboxDelivery:
             if claimed < self.batch:
                 await asyncio.sleep(idle)
 
-    def _targets(self, message: OutboxMessage, accounts: Accounts) -> list[tuple[AccountRef, str]]:
+    def _target(self, message: OutboxMessage, accounts: Accounts) -> Target | Outcome:
         """Where the message goes: the moderator chat, a named chat, or the customer's
         most recently used reachable account on a messenger that is on."""
-        if message.recipient == outbox.MODERATORS:
-            return [(self.moderator_chat, "ru")] if self.moderator_chat else []
-        if message.recipient != "customer":
-            return [(parse_account(message.recipient), "ru")]
-        known = accounts.get(message.customer_id or 0, [])
-        return [(ref, language) for ref, language in known if ref.channel in self.senders]
-
-    async def _deliver(self, message: OutboxMessage, accounts: Accounts) -> Outcome:
-        """Render and send one message; whatever goes wrong is this message's outcome."""
-        target: AccountRef | None = None
         try:
-            targets = self._targets(message, accounts)
-            if not targets:
-                return Outcome("no reachable account", give_up=True)
-            target, language = targets[0]
-            sender = self.senders.get(target.channel)
-            if sender is None:
-                return Outcome(f"{target.channel} is off", give_up=True)
-            screen = render_notification(message.kind, message.payload, language)
+            if message.recipient == outbox.MODERATORS:
+                found = [(self.moderator_chat, "ru")] if self.moderator_chat else []
+            elif message.recipient != "customer":
+                found = [(parse_account(message.recipient), "ru")]
+            else:
+                known = accounts.get(message.customer_id or 0, [])
+                found = [(ref, lang) for ref, lang in known if ref.channel in self.senders]
+        except Exception as error:  # a recipient this version cannot read
+            return Outcome(repr(error), give_up=True)
+        if not found:
+            return Outcome("no reachable account", give_up=True)
+        account, language = found[0]
+        if self.senders.get(account.channel) is None:
+            return Outcome(f"{account.channel} is off", give_up=True)
+        rate = (
+            budget.chat_rate(account.external_id) if account.channel is Channel.TELEGRAM else None
+        )
+        return Target(account, language, rate)
+
+    async def _deliver(self, message: OutboxMessage, target: Target | Outcome) -> Outcome:
+        """Render and send one message; whatever goes wrong is this message's outcome."""
+        if isinstance(target, Outcome):
+            return target
+        account = target.account
+        chat = str(account)
+        try:
+            screen = render_notification(message.kind, message.payload, target.language)
             if screen is None:
                 return Outcome(f"unknown kind {message.kind}", give_up=True)
-            held = self.pacer.held_for(str(target), target.channel.value)
+            held = self.pacer.held_for(chat, account.channel.value)
             if held > 0:
                 return Outcome(RATE_LIMITED, retry_after=held, paced=True)
-            await self.pacer.wait(str(target))
+            self.pacer.sent(chat, target.rate)
             with patience.outbox_send():
-                await sender.send(target.external_id, screen, key=_resend_key(message))
+                await self.senders[account.channel].send(
+                    account.external_id, screen, key=_resend_key(message)
+                )
         except Unreachable as error:
-            return Outcome(f"unreachable: {error}", give_up=True, unreachable=target)
+            return Outcome(f"unreachable: {error}", give_up=True, unreachable=account)
         except RetryLater as error:
-            assert target is not None
-            self.pacer.hold(target.channel.value if error.everyone else str(target), error.seconds)
+            self.pacer.hold(account.channel.value if error.everyone else chat, error.seconds)
             return Outcome(RATE_LIMITED, retry_after=error.seconds, paced=True)
         except Exception as error:  # network trouble, a message this version cannot render...
-            log.warning("outbox message %s to %s failed: %r", message.id, target, error)
+            log.warning("outbox message %s to %s failed: %r", message.id, account, error)
             return Outcome(repr(error))
         return Outcome()
 
@@ -157,9 +217,8 @@ class OutboxDelivery:
             elif outcome.give_up:
                 await outbox.mark_failed(session, message.id, outcome.error)
             elif outcome.paced:
-                await outbox.postpone(
-                    session, message.id, outcome.retry_after or 1.0, outcome.error
-                )
+                wait = 1.0 if outcome.retry_after is None else outcome.retry_after
+                await outbox.postpone(session, message.id, wait, outcome.error or "")
             else:
                 await outbox.mark_retry(session, message.id, outcome.error, message.attempts)
 

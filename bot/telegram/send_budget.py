@@ -4,6 +4,10 @@ Sends are the calls that post or change a message (send*, edit*, copy*, forward*
 to a button press, chat actions and reading calls cost nothing. Every send waits for the
 bot's place (the one limit no worker can keep alone); only outbox messages wait for their
 chat's too. Installed innermost, so that each retry of a send takes a place of its own.
+
+In a process without the sending role a reply's message raises `budget.HandOver` here (the
+renderer hands it to the outbox); an invoice cannot wait there and goes within the standby
+share.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from aiogram.methods.base import Response, TelegramType
 from bot import budget, patience
 
 FREE = frozenset({"sendChatAction"})
+NOT_HANDED_OVER = frozenset({"sendInvoice"})
 
 
 def counted(method: TelegramMethod[object]) -> int:
@@ -44,7 +49,8 @@ class SendBudgetMiddleware(BaseRequestMiddleware):
             chat = None if edit else getattr(method, "chat_id", None)
             outbox = patience.current() is patience.OUTBOX
             buckets = budget.telegram_buckets(bot.id, chat, wait_for_chat=outbox)
-            await budget.take(buckets, count)
+            hand_over = not outbox and method.__api_method__ not in NOT_HANDED_OVER
+            await budget.take(buckets, count, may_hand_over=hand_over)
         return await make_request(bot, method)
 
     def __repr__(self) -> str:
