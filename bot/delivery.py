@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -43,6 +44,9 @@ Accounts = dict[int, list[tuple[AccountRef, str]]]
 RATE_LIMITED = "rate limited"
 LONGEST_WAIT = 1.5
 """A chat not free within this many seconds has its messages of the batch sent later."""
+AFTER_THE_HELD = 0.01
+"""A message put back because its chat is held is due this much after the hold ends, so
+the message that met the 429 (due right at its end) goes first: a chat keeps its order."""
 
 
 class Unreachable(Exception):
@@ -80,9 +84,17 @@ class Target:
 class Outcome:
     error: str | None = None
     retry_after: float | None = None
+    until: float | None = None
+    """Instead of ``retry_after``: the time.monotonic() the message is due again."""
     give_up: bool = False
     paced: bool = False
     unreachable: AccountRef | None = None
+
+    def wait(self) -> float | None:
+        """Seconds until the message is due again, if its outcome says."""
+        if self.until is not None:
+            return max(0.0, self.until - time.monotonic())
+        return self.retry_after
 
 
 class OutboxDelivery:
@@ -101,17 +113,27 @@ class OutboxDelivery:
         self.batch = batch
 
     async def run_once(self) -> int:
-        """Deliver one batch of due messages; return how many were claimed."""
+        """Deliver one batch of due messages; return how many were claimed. Each messenger's
+        share goes one message at a time, the messengers side by side."""
         async with self.sessions() as session, session.begin():
             messages = await outbox.claim_due(session, self.batch)
             customers = [m.customer_id for m in messages if m.customer_id is not None]
             accounts = await reachable_accounts(session, customers) if customers else {}
-        waiting = [(message, self._target(message, accounts)) for message in messages]
+        lanes: dict[str, list[tuple[OutboxMessage, Target | Outcome]]] = {}
+        for message in messages:
+            target = self._target(message, accounts)
+            lane = target.account.channel.value if isinstance(target, Target) else ""
+            lanes.setdefault(lane, []).append((message, target))
+        await asyncio.gather(*(self._send_in_turn(waiting) for waiting in lanes.values()))
+        return len(messages)
+
+    async def _send_in_turn(self, waiting: list[tuple[OutboxMessage, Target | Outcome]]) -> None:
+        """Send one at a time, each recorded before the next goes: a crash repeats one."""
         while waiting:
             if not budget.sending():  # the role was lost: the next holder sends the rest
                 for message, _ in waiting:
                     await self._record(message, Outcome(RATE_LIMITED, retry_after=0, paced=True))
-                break
+                return
             index, wait = self._next(waiting)
             if index is None:
                 await asyncio.sleep(wait)
@@ -120,7 +142,6 @@ class OutboxDelivery:
             order = (message.payload or {}).get("order_id")
             with logs.naming(customer=message.customer_id, order=order):
                 await self._record(message, await self._deliver(message, target))
-        return len(messages)
 
     def _next(
         self, waiting: list[tuple[OutboxMessage, Target | Outcome]]
@@ -189,9 +210,9 @@ class OutboxDelivery:
             screen = render_notification(message.kind, message.payload, target.language)
             if screen is None:
                 return Outcome(f"unknown kind {message.kind}", give_up=True)
-            held = self.pacer.held_for(chat, account.channel.value)
-            if held > 0:
-                return Outcome(RATE_LIMITED, retry_after=held, paced=True)
+            held = self.pacer.held_until(chat, account.channel.value)
+            if held > time.monotonic():
+                return Outcome(RATE_LIMITED, until=held + AFTER_THE_HELD, paced=True)
             self.pacer.sent(chat, target.rate)
             with patience.outbox_send():
                 await self.senders[account.channel].send(
@@ -200,11 +221,13 @@ class OutboxDelivery:
         except Unreachable as error:
             return Outcome(f"unreachable: {error}", give_up=True, unreachable=account)
         except RetryLater as error:
-            self.pacer.hold(account.channel.value if error.everyone else chat, error.seconds)
-            return Outcome(RATE_LIMITED, retry_after=error.seconds, paced=True)
+            key = account.channel.value if error.everyone else chat
+            return Outcome(RATE_LIMITED, until=self.pacer.hold(key, error.seconds), paced=True)
         except Exception as error:  # network trouble, a message this version cannot render...
             log.warning("outbox message %s to %s failed: %r", message.id, account, error)
-            return Outcome(repr(error))
+            # the chat's later messages wait for this one's next try: they keep their order
+            until = self.pacer.hold(chat, outbox.retry_delay(message.attempts))
+            return Outcome(repr(error), until=until)
         return Outcome()
 
     async def _record(self, message: OutboxMessage, outcome: Outcome) -> None:
@@ -217,10 +240,14 @@ class OutboxDelivery:
             elif outcome.give_up:
                 await outbox.mark_failed(session, message.id, outcome.error)
             elif outcome.paced:
-                wait = 1.0 if outcome.retry_after is None else outcome.retry_after
-                await outbox.postpone(session, message.id, wait, outcome.error or "")
+                wait = outcome.wait()
+                await outbox.postpone(
+                    session, message.id, 1.0 if wait is None else wait, outcome.error
+                )
             else:
-                await outbox.mark_retry(session, message.id, outcome.error, message.attempts)
+                await outbox.mark_retry(
+                    session, message.id, outcome.error, message.attempts, outcome.wait()
+                )
 
 
 def _resend_key(message: OutboxMessage) -> str:

@@ -44,15 +44,20 @@ class Pacer:
         after = max(self._next_chat.get(chat, now), now) + rate.interval
         _remember(self._next_chat, chat, after, self.remember)
 
-    def hold(self, key: str, seconds: float) -> None:
-        """Send nothing to ``key`` (a chat, or a whole messenger) for ``seconds``."""
+    def hold(self, key: str, seconds: float) -> float:
+        """Send nothing to ``key`` (a chat, or a whole messenger) for ``seconds``; returns
+        the time.monotonic() the hold ends."""
         until = max(time.monotonic() + seconds, self._held.get(key, 0.0))
         _remember(self._held, key, until, self.remember)
+        return until
+
+    def held_until(self, *keys: str) -> float:
+        """The time.monotonic() none of ``keys`` is held any more (in the past when free)."""
+        return max(self._held.get(key, 0.0) for key in keys)
 
     def held_for(self, *keys: str) -> float:
         """Seconds until none of ``keys`` is held any more; 0 when all are free."""
-        now = time.monotonic()
-        return max(0.0, *(self._held.get(key, 0.0) - now for key in keys))
+        return max(0.0, self.held_until(*keys) - time.monotonic())
 
 
 def _remember(times: OrderedDict[str, float], chat: str, until: float, limit: int) -> None:

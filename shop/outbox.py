@@ -112,12 +112,17 @@ async def mark_retry(
         if message is not None:
             dead_letter(session, message, error)
         return
-    delay = retry_after if retry_after is not None else min(2**attempts, 600)
+    delay = retry_after if retry_after is not None else retry_delay(attempts)
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=error[:1000])
     )
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try of a message that failed ``attempts`` times."""
+    return float(min(2**attempts, 600))
 
 
 async def postpone(session: AsyncSession, message_id: int, seconds: float, reason: str) -> None:
