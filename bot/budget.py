@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,9 @@ class Rate:
     interval: float
     burst: int = 1
     wait: bool = True
+    window: int = 0
+    """Also at most this many sends in any `WINDOW` seconds, counted as they go out of this
+    process (0: none): a loop that woke late cannot bunch sends the budget spaced."""
 
     @property
     def tolerance(self) -> float:
@@ -40,7 +44,7 @@ class Rate:
 
     def counted_only(self) -> Rate:
         """The same bucket, filled by a send that does not wait for it."""
-        return Rate(self.interval, self.burst, wait=False)
+        return Rate(self.interval, self.burst, wait=False, window=self.window)
 
     def after(self, next_send: float, start: float, count: int) -> float:
         """The bucket's next send once ``count`` sends go at ``start``."""
@@ -48,14 +52,16 @@ class Rate:
         return after if self.wait else min(after, start + self.tolerance + self.interval)
 
 
-TELEGRAM_BOT = Rate(1 / 29.5)
+WINDOW = 1.02
+"""A second, and 20 ms for the way to the messenger."""
+TELEGRAM_BOT = Rate(1 / 29.5, window=30)
 """Telegram allows 30 messages in any second per bot: no burst (a burst on top of the pace
 would make 31 in some second), and 29.5 a second leaves room for network jitter."""
 TELEGRAM_PRIVATE_CHAT = Rate(1.05, burst=3)
 """~1 message a second in one chat, with the short burst Telegram tolerates."""
 TELEGRAM_GROUP = Rate(3.9, burst=4)
 """20 messages in any minute in a group: a burst of 4, then 15 a minute makes at most 19."""
-VK_TOKEN = Rate(1 / 19.5)
+VK_TOKEN = Rate(1 / 19.5, window=20)
 """VK allows a community token 20 requests a second (in any second: no burst)."""
 
 
@@ -217,8 +223,13 @@ def use(
     ``vk_per_second`` the community token's. With ``standby`` the process starts without
     the sending role (several processes, no Redis) until `send_here`."""
     global _current, _telegram_bot, _vk_token, _sending
-    _telegram_bot = Rate(1 / telegram_per_second) if telegram_per_second > 0 else None
-    _vk_token = Rate(1 / vk_per_second) if vk_per_second > 0 else VK_TOKEN
+    _telegram_bot = (
+        Rate(1 / telegram_per_second, window=math.floor(telegram_per_second + 0.5))
+        if telegram_per_second > 0
+        else None
+    )
+    _vk_token = Rate(1 / vk_per_second, window=math.floor(vk_per_second + 0.5))
+    _windows.clear()
     _sending = RedisBudget(redis_url) if redis_url else LocalBudget()
     _current = Standby(LocalBudget()) if standby else _sending
     return _sending
@@ -254,6 +265,41 @@ async def take(buckets: list[Bucket], count: int = 1, *, may_hand_over: bool = F
     wait = await budget.delay(buckets, count)
     if wait > 0:
         await asyncio.sleep(wait)
+    if isinstance(budget, Unlimited):
+        return
+    loop = asyncio.get_running_loop()
+    for key, rate in buckets:
+        if rate.window:
+            window = _windows.get(key)
+            if window is None or window.loop is not loop:
+                window = _windows[key] = _Window(rate.window, loop)
+            await window.enter(count)
+
+
+class _Window:
+    """The times of this process's last sends in a bucket, to keep at most ``limit`` in any
+    `WINDOW` seconds as they go out; waiters go in turn."""
+
+    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.limit = limit
+        self.loop = loop
+        self.times: deque[float] = deque()
+        self.turn = asyncio.Lock()
+
+    async def enter(self, count: int) -> None:
+        async with self.turn:
+            while True:
+                now = time.monotonic()
+                while self.times and self.times[0] <= now - WINDOW:
+                    self.times.popleft()
+                over = len(self.times) + count - self.limit
+                if over <= 0:
+                    self.times.extend([now] * count)
+                    return
+                await asyncio.sleep(self.times[min(over, len(self.times)) - 1] + WINDOW - now)
+
+
+_windows: dict[str, _Window] = {}
 
 
 def telegram_buckets(

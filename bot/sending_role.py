@@ -104,9 +104,9 @@ class SendingRole:
                 await connection.close()
 
     async def _release(self) -> None:
-        """Let the role go at once (a clean stop): the next process need not wait."""
+        """Let the role go at once (a clean stop): the next process need not wait. The
+        budget is left as it is: nothing sends after the stop."""
         connection, self._connection = self._connection, None
-        budget.send_here(False)
         if connection is None:
             return
         with contextlib.suppress(Exception):
