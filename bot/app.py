@@ -48,6 +48,7 @@ class Runtime:
     closers: list[Callable[[], object]] = field(default_factory=list)
     base_url: str = ""
     frontends: list[Frontend] = field(default_factory=list)
+    role: SendingRole | None = None
 
     async def stop(self) -> None:
         for frontend in self.frontends:
@@ -58,6 +59,8 @@ class Runtime:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.role is not None:
+            await self.role.release()
         if self.runner is not None:
             await self.runner.cleanup()
         for close in self.closers:
@@ -175,7 +178,7 @@ async def _share_sending(
     engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     background: list[Awaitable[None]],
-) -> None:
+) -> SendingRole | None:
     """One send budget: shared through Redis; else on PostgreSQL one process sends at a
     time (the sending role, tried for here first); else (SQLite) this one process, which
     sends again at once what it had claimed when it last stopped."""
@@ -191,9 +194,11 @@ async def _share_sending(
         role = SendingRole(engine, sessions)
         await role.try_once()
         background.append(role.run_forever())
-    elif sole:
+        return role
+    if sole:
         async with sessions() as session, session.begin():
             await outbox.release_leases(session)
+    return None
 
 
 async def start(settings: Settings) -> Runtime:
@@ -208,7 +213,7 @@ async def start(settings: Settings) -> Runtime:
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine), InboxWorker(sessions))
     background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
-    await _share_sending(settings, engine, sessions, background)
+    runtime.role = await _share_sending(settings, engine, sessions, background)
     options = Options(
         reservation_minutes=settings.reservation_minutes,
         gateway=_yookassa(settings, runtime, background) if settings.yookassa_enabled else None,

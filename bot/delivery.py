@@ -283,4 +283,6 @@ async def hand_over(
             if not_before is not None:
                 message.next_attempt_at = not_before
             queued += 1
-    log.warning("%d screen(s) for %s handed to the outbox after %r", queued, account, reason)
+    # a process without the sending role hands every reply over: that is its normal work
+    level = logging.INFO if isinstance(reason, budget.HandOver) else logging.WARNING
+    log.log(level, "%d screen(s) for %s handed to the outbox after %r", queued, account, reason)

@@ -67,7 +67,7 @@ class SendingRole:
                 await asyncio.sleep(self.retry)
                 await self.try_once()
         finally:
-            await self._release()
+            await self.release()
 
     async def _step(self) -> None:
         """Try for the role, or check that the held one is still ours."""
@@ -103,7 +103,7 @@ class SendingRole:
             with contextlib.suppress(Exception):
                 await connection.close()
 
-    async def _release(self) -> None:
+    async def release(self) -> None:
         """Let the role go at once (a clean stop): the next process need not wait. The
         budget is left as it is: nothing sends after the stop."""
         connection, self._connection = self._connection, None
