@@ -208,9 +208,13 @@ class OutboxDelivery:
         chat = str(account)
         try:
             screen = render_notification(message.kind, message.payload, target.language)
-            if screen is None:
-                return Outcome(f"unknown kind {message.kind}", give_up=True)
-            held = self.pacer.held_until(chat, account.channel.value)
+        except Exception as error:  # a message this version cannot render: not the chat's fault
+            log.warning("outbox message %s cannot be rendered: %r", message.id, error)
+            return Outcome(repr(error))
+        if screen is None:
+            return Outcome(f"unknown kind {message.kind}", give_up=True)
+        try:
+            held = self.pacer.held_until(chat, account.channel.value, message=message.id)
             if held > time.monotonic():
                 return Outcome(RATE_LIMITED, until=held + AFTER_THE_HELD, paced=True)
             self.pacer.sent(chat, target.rate)
@@ -223,10 +227,13 @@ class OutboxDelivery:
         except RetryLater as error:
             key = account.channel.value if error.everyone else chat
             return Outcome(RATE_LIMITED, until=self.pacer.hold(key, error.seconds), paced=True)
-        except Exception as error:  # network trouble, a message this version cannot render...
+        except Exception as error:  # network trouble, the messenger failing
             log.warning("outbox message %s to %s failed: %r", message.id, account, error)
+            if message.attempts >= outbox.MAX_ATTEMPTS:
+                return Outcome(repr(error))  # dead-lettered: nothing to wait for
             # the chat's later messages wait for this one's next try: they keep their order
-            until = self.pacer.hold(chat, outbox.retry_delay(message.attempts))
+            delay = outbox.retry_delay(message.attempts)
+            until = self.pacer.hold(chat, delay, behind=message.id)
             return Outcome(repr(error), until=until)
         return Outcome()
 

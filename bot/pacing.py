@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import TypeVar
 
 from bot.budget import Rate
+
+T = TypeVar("T")
 
 
 class Pacer:
@@ -28,6 +31,7 @@ class Pacer:
         self.remember = remember
         self._next_chat: OrderedDict[str, float] = OrderedDict()
         self._held: OrderedDict[str, float] = OrderedDict()
+        self._behind: OrderedDict[str, int | None] = OrderedDict()
 
     def free_in(self, chat: str, rate: Rate | None) -> float:
         """Seconds until ``chat`` may have its next message (0: now)."""
@@ -44,23 +48,27 @@ class Pacer:
         after = max(self._next_chat.get(chat, now), now) + rate.interval
         _remember(self._next_chat, chat, after, self.remember)
 
-    def hold(self, key: str, seconds: float) -> float:
+    def hold(self, key: str, seconds: float, *, behind: int | None = None) -> float:
         """Send nothing to ``key`` (a chat, or a whole messenger) for ``seconds``; returns
-        the time.monotonic() the hold ends."""
+        the time.monotonic() the hold ends. A hold ``behind`` a message (its next try) does
+        not hold that message itself."""
         until = max(time.monotonic() + seconds, self._held.get(key, 0.0))
         _remember(self._held, key, until, self.remember)
+        _remember(self._behind, key, behind, self.remember)
         return until
 
-    def held_until(self, *keys: str) -> float:
-        """The time.monotonic() none of ``keys`` is held any more (in the past when free)."""
-        return max(self._held.get(key, 0.0) for key in keys)
+    def held_until(self, *keys: str, message: int | None = None) -> float:
+        """The time.monotonic() none of ``keys`` is held any more for ``message`` (in the
+        past when free)."""
+        mine = [key for key in keys if message is None or self._behind.get(key) != message]
+        return max((self._held.get(key, 0.0) for key in mine), default=0.0)
 
     def held_for(self, *keys: str) -> float:
         """Seconds until none of ``keys`` is held any more; 0 when all are free."""
         return max(0.0, self.held_until(*keys) - time.monotonic())
 
 
-def _remember(times: OrderedDict[str, float], chat: str, until: float, limit: int) -> None:
+def _remember(times: OrderedDict[str, T], chat: str, until: T, limit: int) -> None:
     """Note a time per chat, forgetting the chats not seen for longest beyond ``limit``."""
     times[chat] = until
     times.move_to_end(chat)
