@@ -3,15 +3,24 @@
 - Telegram answers 429 for one chat for a while, then 5xx: every message comes through
   afterwards, in order and once, nothing goes to that chat before its retry_after is over,
   and the other chats are served meanwhile (SQLite and PostgreSQL);
-- the same through VK's "too many requests per second" (error 6), which holds all of VK.
+- with Telegram's limits on, fifty chats' messages go without a single 429;
+- a process without the sending role (PostgreSQL, no Redis) hands its replies to the
+  outbox, and delivers them once it takes the role over.
 """
 
 from __future__ import annotations
 
 import collections
 
+import pytest
+from sqlalchemy import select, text
+
+from bot import budget, sending_role
+from bot.app import start
 from handlers.screens import Screen, screen_to_payload
 from shop import outbox
+from shop.db import create_engine
+from shop.models import OutboxMessage
 from tests.e2e.conftest import eventually
 from tests.emulators.telegram import Person
 
@@ -71,3 +80,41 @@ async def test_telegram_limits_on_the_crowd_get_no_429(shop):
     await eventually(all_delivered, within=20)
     assert [c for c in emu.world.calls if c.error_code == 429] == []
     assert all(news(p) == [f"{NEWS} №{n}" for n in (1, 2, 3)] for p in people)
+
+
+async def test_a_standby_process_hands_its_replies_to_the_one_that_sends(
+    database_url, telegram, shop_settings
+):
+    """PostgreSQL without Redis: while another process holds the sending role (here the
+    test holds its lock), the shop's replies wait in the outbox; once it takes the role
+    over, they are delivered."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("one process sends on SQLite: there is no role to hold")
+    other = create_engine(database_url)
+    holder = await other.connect()
+    lock = text("SELECT pg_try_advisory_lock(:key)")
+    assert (await holder.execute(lock, {"key": sending_role.LOCK_KEY})).scalar()
+    await holder.commit()
+    runtime = await start(shop_settings())
+    try:
+        alice = telegram.user(shop_settings().telegram_bot_token, first_name="Алиса")
+        await alice.send("/start", expect_reply=False)
+
+        async def handed_over() -> bool:
+            async with runtime.sessions() as session:
+                query = select(OutboxMessage).where(
+                    OutboxMessage.recipient == f"telegram:{alice.id}"
+                )
+                return bool((await session.execute(query)).scalars().all())
+
+        await eventually(handed_over)
+        assert alice.bot_messages == []
+        assert not budget.sending()
+
+        await holder.invalidate()  # the other process is gone: its connection and lock too
+        await alice.wait_for("Здравствуйте", within=15)
+        assert budget.sending()
+        assert len(alice.bot_messages) == 1
+    finally:
+        await runtime.stop()
+        await other.dispose()
