@@ -61,6 +61,7 @@ class Runtime:
                 await task
         if self.role is not None:
             await self.role.release()
+        budget.stop()
         if self.runner is not None:
             await self.runner.cleanup()
         for close in self.closers:

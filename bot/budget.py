@@ -61,8 +61,9 @@ TELEGRAM_PRIVATE_CHAT = Rate(1.05, burst=3)
 """~1 message a second in one chat, with the short burst Telegram tolerates."""
 TELEGRAM_GROUP = Rate(3.9, burst=4)
 """20 messages in any minute in a group: a burst of 4, then 15 a minute makes at most 19."""
-VK_TOKEN = Rate(1 / 19.5, window=20)
-"""VK allows a community token 20 requests a second (in any second: no burst)."""
+VK_TOKEN = Rate(1 / 19.5, burst=5, window=20)
+"""VK allows a community token 20 requests a second: a reply's few calls go together (its
+window keeps any second within 20)."""
 
 
 Bucket = tuple[str, Rate]
@@ -228,11 +229,18 @@ def use(
         if telegram_per_second > 0
         else None
     )
-    _vk_token = Rate(1 / vk_per_second, window=math.floor(vk_per_second + 0.5))
+    _vk_token = Rate(1 / vk_per_second, VK_TOKEN.burst, window=math.floor(vk_per_second + 0.5))
     _windows.clear()
     _sending = RedisBudget(redis_url) if redis_url else LocalBudget()
     _current = Standby(LocalBudget()) if standby else _sending
     return _sending
+
+
+def stop() -> None:
+    """The process stopped sending: what it sends afterwards is not paced (a test)."""
+    global _current, _sending
+    _current, _sending = Unlimited(), None
+    _windows.clear()
 
 
 def send_here(sending: bool) -> None:
