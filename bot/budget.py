@@ -61,7 +61,7 @@ TELEGRAM_PRIVATE_CHAT = Rate(1.05, burst=3)
 """~1 message a second in one chat, with the short burst Telegram tolerates."""
 TELEGRAM_GROUP = Rate(3.9, burst=4)
 """20 messages in any minute in a group: a burst of 4, then 15 a minute makes at most 19."""
-VK_TOKEN = Rate(1 / 19.5, burst=5, window=20)
+VK_TOKEN = Rate(1 / 19.5, burst=3, window=20)
 """VK allows a community token 20 requests a second: a reply's few calls go together (its
 window keeps any second within 20)."""
 
