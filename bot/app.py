@@ -193,7 +193,7 @@ async def _share_sending(
     )
     if standby:
         role = SendingRole(engine, sessions)
-        await role.try_once()
+        await role.take_at_start()
         background.append(role.run_forever())
         return role
     if sole:

@@ -59,6 +59,16 @@ class SendingRole:
             await self._lose(error)
         return self.holding
 
+    async def take_at_start(self, within: float = 3.0) -> bool:
+        """Try for the role for a few seconds before serving: a holder killed a moment ago
+        (a restart) lets go of it as soon as PostgreSQL sees its connection closed."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not await self.try_once():
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.2)
+        return True
+
     async def run_forever(self) -> None:
         if not self.holding:
             log.info("Sending role: another process sends; standing by")
