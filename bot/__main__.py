@@ -34,6 +34,7 @@ settings (environment variables, or lines of ./.env; .env.example documents each
   OWNERS, STAFF         accounts as telegram:ID,vk:ID
   MODERATOR_CHAT        where tickets go: telegram:-100123... (or the bare chat id)
   REDIS_URL, RESERVATION_MINUTES, MAX_UNPAID_ORDERS, MAX_UNITS_PER_SKU, DEMO_CATALOG
+  TELEGRAM_SEND_RATE, VK_SEND_RATE   messages (VK: requests) a second, all workers (29.5, 19.5)
   LOG_LEVEL             DEBUG, INFO (default), WARNING or ERROR
   LOG_FORMAT            text (default) or json: one event a line
   CONNECT_WAIT_SECONDS  how long start-up waits for the database and the APIs (30)

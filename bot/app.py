@@ -24,8 +24,10 @@ from bot.http import create_web_app
 from bot.inbox import InboxWorker
 from bot.jobs import sla_job, standard_jobs
 from bot.migrate import upgrade_database
+from bot.sending_role import SendingRole
 from handlers.context import Options
 from handlers.conversation import Conversation
+from shop import outbox
 from shop.accounts import Channel
 from shop.billing import PaymentGateway
 from shop.db import create_engine, create_session_factory
@@ -49,6 +51,7 @@ class Runtime:
     closers: list[Callable[[], object]] = field(default_factory=list)
     base_url: str = ""
     frontends: list[Frontend] = field(default_factory=list)
+    role: SendingRole | None = None
 
     async def stop(self) -> None:
         for frontend in self.frontends:
@@ -59,6 +62,9 @@ class Runtime:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.role is not None:
+            await self.role.release()
+        budget.stop()
         if self.runner is not None:
             await self.runner.cleanup()
         for close in self.closers:
@@ -196,6 +202,34 @@ def support_couriers(
     return dict.fromkeys(KINDS, relay)
 
 
+async def _share_sending(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    background: list[Awaitable[None]],
+) -> SendingRole | None:
+    """One send budget: shared through Redis; else on PostgreSQL one process sends at a
+    time (the sending role, tried for here first); else (SQLite) this one process, which
+    sends again at once what it had claimed when it last stopped."""
+    sole = settings.database_url.startswith("sqlite")
+    standby = not settings.redis_url and not sole
+    budget.use(
+        settings.redis_url,
+        telegram_per_second=settings.telegram_send_rate,
+        vk_per_second=settings.vk_send_rate,
+        standby=standby,
+    )
+    if standby:
+        role = SendingRole(engine, sessions)
+        await role.take_at_start()
+        background.append(role.run_forever())
+        return role
+    if sole:
+        async with sessions() as session, session.begin():
+            await outbox.release_leases(session)
+    return None
+
+
 async def start(settings: Settings) -> Runtime:
     """Migrate, seed, serve HTTP and start every configured part; return the handle to stop."""
     engine = create_engine(settings.database_url)
@@ -207,9 +241,8 @@ async def start(settings: Settings) -> Runtime:
                 log.info("Loaded the demo catalog (DEMO_CATALOG=false turns this off)")
 
     runtime = Runtime(settings, engine, sessions, create_web_app(engine), InboxWorker(sessions))
-    # One send budget: shared through Redis, else this process's.
-    budget.use(settings.redis_url, telegram_per_second=settings.telegram_send_rate)
     background: list[Awaitable[None]] = [*standard_jobs(sessions), runtime.worker.run_sweeper()]
+    runtime.role = await _share_sending(settings, engine, sessions, background)
     options = Options(
         reservation_minutes=settings.reservation_minutes,
         gateway=_yookassa(settings, runtime, background) if settings.yookassa_enabled else None,

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.pacing import Pacer
 from handlers.desk import order_card
 from handlers.notifications import render_notification
 from handlers.screens import Screen
@@ -44,13 +43,11 @@ class StaffPost:
         self,
         sessions: async_sessionmaker[AsyncSession],
         senders: Mapping[Channel, Any],
-        pacer: Pacer,
         moderator_chat: AccountRef | None,
         roster: Roster,
     ) -> None:
         self.sessions = sessions
         self.senders = senders
-        self.pacer = pacer
         self.moderator_chat = moderator_chat
         self.roster = roster
 
@@ -109,7 +106,6 @@ class StaffPost:
     async def _post(self, message: OutboxMessage, chat: AccountRef, screen: Screen) -> None:
         sender = self.senders[chat.channel]
         key = f"outbox/{message.id}/{chat}"
-        await self.pacer.wait(str(chat))
         if message.kind != CARD or not hasattr(sender, "post_card"):
             await sender.send(chat.external_id, screen, key=key)
             return
@@ -130,7 +126,6 @@ class StaffPost:
         if sender is None or not hasattr(sender, "edit_card"):
             return
         try:
-            await self.pacer.wait(f"{card.channel}:{card.chat_id}")
             await sender.edit_card(card.chat_id, card.message_id, screen)
         except Exception as error:  # an old card that cannot be edited stays as it was
             log.info("could not edit card %s of order %s: %r", card.id, card.order_id, error)

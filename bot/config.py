@@ -34,12 +34,13 @@ class Settings(BaseSettings):
     telegram_api_server: str = "https://api.telegram.org"
     telegram_webhook_secret: str = ""
     telegram_payments_provider_token: str = ""
-    telegram_send_rate: float = Field(default=25.0, ge=0)
+    telegram_send_rate: float = Field(default=29.5, ge=0)
     vk_group_token: str = ""
     vk_group_id: int | None = None
     vk_api_url: str = "https://api.vk.ru/method"
     vk_callback_secret: str = ""
     vk_callback_confirmation: str = ""
+    vk_send_rate: float = Field(default=19.5, gt=0)
     yookassa_shop_id: str = ""
     yookassa_secret_key: str = ""
     yookassa_api_url: str = "https://api.yookassa.ru/v3"

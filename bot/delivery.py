@@ -1,10 +1,16 @@
 """Delivering the outbox: claim due messages, send each outside any transaction, record it.
 
 A message goes to the customer's most recently used reachable account whose messenger is on.
-Each message is rendered and sent on its own and its outcome committed right after the send,
-so a bad message never holds back the others and a crash repeats at most the one in flight
-(VK drops even that: the random_id comes from the message id). A person who blocked the bot
-is marked unreachable; a 429 holds that chat in the Pacer while the others go on.
+Messages go one at a time, each rendered and sent on its own and its outcome committed right
+after the send, so a bad message never holds back the others and a crash repeats at most the
+one in flight (VK drops even that: the random_id comes from the message id). The next one
+sent is the first of the batch whose chat is free (bot/pacing.py), so a chat that must wait
+never holds up the others; every send takes its place in the send budget (bot/budget.py),
+shared with the direct replies. A person who blocked the bot is marked unreachable; a 429
+holds that chat (VK's "too many requests": all of VK) while the others go on.
+
+Only a process with the sending role delivers (bot/sending_role.py); the others leave the
+outbox to it.
 
 Replies that could not go out through a fault are handed over here (`hand_over`).
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +27,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import logs, metrics, patience
+from bot import budget, logs, metrics, patience
+from bot.budget import Rate
 from bot.cards import StaffPost
 from bot.pacing import Pacer
 from handlers.notifications import render_notification
@@ -36,6 +44,11 @@ log = logging.getLogger(__name__)
 
 Accounts = dict[int, list[tuple[AccountRef, str]]]
 RATE_LIMITED = "rate limited"
+LONGEST_WAIT = 1.5
+"""A chat not free within this many seconds has its messages of the batch sent later."""
+AFTER_THE_HELD = 0.01
+"""A message put back because its chat is held is due this much after the hold ends, so
+the message that met the 429 (due right at its end) goes first: a chat keeps its order."""
 
 
 class Unreachable(Exception):
@@ -66,13 +79,30 @@ class Sender(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where one message goes, in which language, and how fast that chat may be sent to."""
+
+    account: AccountRef
+    language: str
+    rate: Rate | None
+
+
 @dataclass
 class Outcome:
     error: str | None = None
     retry_after: float | None = None
+    until: float | None = None
+    """Instead of ``retry_after``: the time.monotonic() the message is due again."""
     give_up: bool = False
     paced: bool = False
     unreachable: AccountRef | None = None
+
+    def wait(self) -> float | None:
+        """Seconds until the message is due again, if its outcome says."""
+        if self.until is not None:
+            return max(0.0, self.until - time.monotonic())
+        return self.retry_after
 
 
 class OutboxDelivery:
@@ -86,31 +116,73 @@ class OutboxDelivery:
         roster: Roster | None = None,
         couriers: Mapping[str, Courier] | None = None,
     ) -> None:
-        self.couriers = dict(couriers or {})
-        """Outbox kinds delivered by a courier of their own instead of as a Screen."""
         self.sessions = sessions
         self.senders = senders
         self.moderator_chat = moderator_chat
         self.pacer = pacer or Pacer()
         self.batch = batch
-        self.staff = StaffPost(sessions, senders, self.pacer, moderator_chat, roster or Roster())
+        self.couriers = dict(couriers or {})
+        """Outbox kinds delivered by a courier of their own instead of as a Screen."""
+        self.staff = StaffPost(sessions, senders, moderator_chat, roster or Roster())
+        """Order cards (posted, then edited in place) and staff alerts without a group."""
 
     async def run_once(self) -> int:
-        """Deliver one batch of due messages; return how many were claimed."""
+        """Deliver one batch of due messages; return how many were claimed. Each messenger's
+        share goes one message at a time, the messengers side by side."""
         async with self.sessions() as session, session.begin():
             messages = await outbox.claim_due(session, self.batch)
             customers = [m.customer_id for m in messages if m.customer_id is not None]
             accounts = await reachable_accounts(session, customers) if customers else {}
+        lanes: dict[str, list[tuple[OutboxMessage, Target | Outcome]]] = {}
         for message in messages:
-            order = (message.payload or {}).get("order_id")
-            with logs.naming(customer=message.customer_id, order=order):
-                await self._record(message, await self._deliver(message, accounts))
+            target = self._target(message, accounts)
+            lane = target.account.channel.value if isinstance(target, Target) else ""
+            lanes.setdefault(lane, []).append((message, target))
+        await asyncio.gather(*(self._send_in_turn(waiting) for waiting in lanes.values()))
         return len(messages)
 
-    async def run_forever(self, idle: float = 1.0) -> None:
+    async def _send_in_turn(self, waiting: list[tuple[OutboxMessage, Target | Outcome]]) -> None:
+        """Send one at a time, each recorded before the next goes: a crash repeats one."""
+        while waiting:
+            if not budget.sending():  # the role was lost: the next holder sends the rest
+                for message, _ in waiting:
+                    await self._record(message, Outcome(RATE_LIMITED, retry_after=0, paced=True))
+                return
+            index, wait = self._next(waiting)
+            if index is None:
+                await asyncio.sleep(wait)
+                continue
+            message, target = waiting.pop(index)
+            order = (message.payload or {}).get("order_id")
+            with logs.naming(customer=message.customer_id, order=order):
+                await self._record(message, await self._deliver(message, target))
+
+    def _next(
+        self, waiting: list[tuple[OutboxMessage, Target | Outcome]]
+    ) -> tuple[int | None, float]:
+        """The first message whose chat is free (or that will not be sent now anyway), else
+        how long until a chat is free. A chat's later messages wait for its first."""
+        seen: set[str] = set()
+        soonest = LONGEST_WAIT
+        for index, (_, target) in enumerate(waiting):
+            if isinstance(target, Outcome):
+                return index, 0.0
+            chat = str(target.account)
+            if chat in seen:
+                continue
+            seen.add(chat)
+            free = self.pacer.free_in(chat, target.rate)
+            if free > LONGEST_WAIT:
+                self.pacer.hold(chat, free)  # this and later ones go back to the outbox
+            if free == 0 or free > LONGEST_WAIT:
+                return index, 0.0
+            soonest = min(soonest, free)
+        return None, soonest
+
+    async def run_forever(self, idle: float = 0.5) -> None:
         while True:
             try:
-                claimed = await self.run_once()
+                claimed = await self.run_once() if budget.sending() else 0
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -119,55 +191,86 @@ class OutboxDelivery:
             if claimed < self.batch:
                 await asyncio.sleep(idle)
 
-    def _targets(self, message: OutboxMessage, accounts: Accounts) -> list[tuple[AccountRef, str]]:
+    def _target(self, message: OutboxMessage, accounts: Accounts) -> Target | Outcome:
         """Where the message goes: the moderator chat, a named chat, or the customer's
         most recently used reachable account on a messenger that is on."""
-        if message.recipient == outbox.MODERATORS:
-            return [(self.moderator_chat, "ru")] if self.moderator_chat else []
-        if message.recipient != "customer":
-            return [(parse_account(message.recipient), "ru")]
-        known = accounts.get(message.customer_id or 0, [])
-        return [(ref, language) for ref, language in known if ref.channel in self.senders]
-
-    async def _deliver(self, message: OutboxMessage, accounts: Accounts) -> Outcome:
-        """Render and send one message; whatever goes wrong is this message's outcome."""
-        target: AccountRef | None = None
         try:
-            if message.recipient == outbox.MODERATORS and self.staff.takes(message):
-                if await self.staff.deliver(message):  # cards; staff chats without a group
-                    return Outcome()
-                return Outcome("no staff chat", give_up=True)
-            targets = self._targets(message, accounts)
-            if not targets:
-                return Outcome("no reachable account", give_up=True)
-            target, language = targets[0]
-            sender = self.senders.get(target.channel)
-            if sender is None:
-                return Outcome(f"{target.channel} is off", give_up=True)
-            courier = self.couriers.get(message.kind)
-            screen = render_notification(message.kind, message.payload, language)
-            if screen is None and courier is None:
-                return Outcome(f"unknown kind {message.kind}", give_up=True)
-            held = self.pacer.held_for(str(target), target.channel.value)
-            if held > 0:
-                return Outcome(RATE_LIMITED, retry_after=held, paced=True)
-            await self.pacer.wait(str(target))
+            if message.recipient == outbox.MODERATORS:
+                found = [(self.moderator_chat, "ru")] if self.moderator_chat else []
+            elif message.recipient != "customer":
+                found = [(parse_account(message.recipient), "ru")]
+            else:
+                known = accounts.get(message.customer_id or 0, [])
+                found = [(ref, lang) for ref, lang in known if ref.channel in self.senders]
+        except Exception as error:  # a recipient this version cannot read
+            return Outcome(repr(error), give_up=True)
+        if not found:
+            return Outcome("no reachable account", give_up=True)
+        account, language = found[0]
+        if self.senders.get(account.channel) is None:
+            return Outcome(f"{account.channel} is off", give_up=True)
+        rate = (
+            budget.chat_rate(account.external_id) if account.channel is Channel.TELEGRAM else None
+        )
+        return Target(account, language, rate)
+
+    async def _deliver(self, message: OutboxMessage, target: Target | Outcome) -> Outcome:
+        """Render and send one message; whatever goes wrong is this message's outcome."""
+        if message.recipient == outbox.MODERATORS and self.staff.takes(message):
+            return await self._post_for_staff(message)
+        if isinstance(target, Outcome):
+            return target
+        account = target.account
+        chat = str(account)
+        courier = self.couriers.get(message.kind)
+        screen = None
+        try:
+            if courier is None:
+                screen = render_notification(message.kind, message.payload, target.language)
+        except Exception as error:  # a message this version cannot render: not the chat's fault
+            log.warning("outbox message %s cannot be rendered: %r", message.id, error)
+            return Outcome(repr(error))
+        if screen is None and courier is None:
+            return Outcome(f"unknown kind {message.kind}", give_up=True)
+        try:
+            held = self.pacer.held_until(chat, account.channel.value, message=message.id)
+            if held > time.monotonic():
+                return Outcome(RATE_LIMITED, until=held + AFTER_THE_HELD, paced=True)
+            self.pacer.sent(chat, target.rate)
             with patience.outbox_send():
                 if courier is not None:
                     await courier.deliver(message)
                 else:
                     assert screen is not None
-                    await sender.send(target.external_id, screen, key=_resend_key(message))
+                    await self.senders[account.channel].send(
+                        account.external_id, screen, key=_resend_key(message)
+                    )
         except Unreachable as error:
-            return Outcome(f"unreachable: {error}", give_up=True, unreachable=target)
+            return Outcome(f"unreachable: {error}", give_up=True, unreachable=account)
         except RetryLater as error:
-            assert target is not None
-            self.pacer.hold(target.channel.value if error.everyone else str(target), error.seconds)
-            return Outcome(RATE_LIMITED, retry_after=error.seconds, paced=True)
-        except Exception as error:  # network trouble, a message this version cannot render...
-            log.warning("outbox message %s to %s failed: %r", message.id, target, error)
-            return Outcome(repr(error))
+            key = account.channel.value if error.everyone else chat
+            return Outcome(RATE_LIMITED, until=self.pacer.hold(key, error.seconds), paced=True)
+        except Exception as error:  # network trouble, the messenger failing
+            log.warning("outbox message %s to %s failed: %r", message.id, account, error)
+            if message.attempts >= outbox.MAX_ATTEMPTS:
+                return Outcome(repr(error))  # dead-lettered: nothing to wait for
+            # the chat's later messages wait for this one's next try: they keep their order
+            delay = outbox.retry_delay(message.attempts)
+            until = self.pacer.hold(chat, delay, behind=message.id)
+            return Outcome(repr(error), until=until)
         return Outcome()
+
+    async def _post_for_staff(self, message: OutboxMessage) -> Outcome:
+        """A card or alert for staff: to the moderator chat, or each staff member's chat."""
+        try:
+            with patience.outbox_send():
+                posted = await self.staff.deliver(message)
+        except RetryLater as error:
+            return Outcome(RATE_LIMITED, retry_after=error.seconds, paced=True)
+        except Exception as error:
+            log.warning("staff message %s failed: %r", message.id, error)
+            return Outcome(repr(error))
+        return Outcome() if posted else Outcome("no staff chat", give_up=True)
 
     async def _record(self, message: OutboxMessage, outcome: Outcome) -> None:
         metrics.sent(outcome.error, paced=outcome.paced, blocked=outcome.unreachable is not None)
@@ -179,11 +282,14 @@ class OutboxDelivery:
             elif outcome.give_up:
                 await outbox.mark_failed(session, message.id, outcome.error)
             elif outcome.paced:
+                wait = outcome.wait()
                 await outbox.postpone(
-                    session, message.id, outcome.retry_after or 1.0, outcome.error
+                    session, message.id, 1.0 if wait is None else wait, outcome.error
                 )
             else:
-                await outbox.mark_retry(session, message.id, outcome.error, message.attempts)
+                await outbox.mark_retry(
+                    session, message.id, outcome.error, message.attempts, outcome.wait()
+                )
 
 
 def _resend_key(message: OutboxMessage) -> str:
@@ -219,4 +325,6 @@ async def hand_over(
             if not_before is not None:
                 message.next_attempt_at = not_before
             queued += 1
-    log.warning("%d screen(s) for %s handed to the outbox after %r", queued, account, reason)
+    # a process without the sending role hands every reply over: that is its normal work
+    level = logging.INFO if isinstance(reason, budget.HandOver) else logging.WARNING
+    log.log(level, "%d screen(s) for %s handed to the outbox after %r", queued, account, reason)

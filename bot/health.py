@@ -143,6 +143,9 @@ async def report(engine: AsyncEngine) -> tuple[bool, dict[str, Any]]:
     except Exception as error:  # any database failure means "not healthy"
         healthy = False
         body["database"] = {"status": "down", "error": logs.redact(_describe(error))}
+    from bot.budget import sending
+
+    body["sending"] = "here" if sending() else "standby (another process sends)"
     for name, part in sorted(current().parts.items()):
         body[name] = part.report()
         healthy = healthy and body[name]["status"] == "ok"

@@ -23,10 +23,14 @@ log = logging.getLogger(__name__)
 MODERATORS = "moderators"
 """Recipient of messages for staff: delivered to the MODERATOR_CHAT."""
 CLAIM_LEASE = timedelta(minutes=2)
+LEASED = "claimed by a sender"
+"""``last_error`` of a message claimed and not yet recorded: after a crash, `release_leases`
+finds it (the sole sending process may send it again at once instead of after the lease)."""
 MAX_ATTEMPTS = 8
 DEAD = OutboxStatus.DEAD
 """Status of a message whose tries ran out: kept for staff, never claimed again."""
 STAFF_ALERT = "staff_alert"
+STOPPING = "the sending worker kept stopping"
 
 
 def enqueue(
@@ -64,14 +68,26 @@ async def claim_due(
     claimed = []
     for message in (await session.execute(query)).scalars():
         if message.attempts >= MAX_ATTEMPTS:
-            error = message.last_error or "the sending worker kept stopping"
-            dead_letter(session, message, error)
+            error = message.last_error
+            dead_letter(session, message, error if error and error != LEASED else STOPPING)
             continue
         message.attempts += 1
         message.next_attempt_at = now + CLAIM_LEASE
+        message.last_error = LEASED
         claimed.append(message)
     await session.flush()
     return claimed
+
+
+async def release_leases(session: AsyncSession) -> int:
+    """Make every claimed, unrecorded message due now: for the one process that sends, when
+    it starts (or takes over the sending role), since whoever claimed them is gone."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.last_error == LEASED)
+        .values(next_attempt_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def mark_sent(session: AsyncSession, message_id: int) -> None:
@@ -96,12 +112,17 @@ async def mark_retry(
         if message is not None:
             dead_letter(session, message, error)
         return
-    delay = retry_after if retry_after is not None else min(2**attempts, 600)
+    delay = retry_after if retry_after is not None else retry_delay(attempts)
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=error[:1000])
     )
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try of a message that failed ``attempts`` times."""
+    return float(min(2**attempts, 600))
 
 
 async def postpone(session: AsyncSession, message_id: int, seconds: float, reason: str) -> None:

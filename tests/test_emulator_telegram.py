@@ -712,7 +712,7 @@ async def test_rate_limits_when_switched_on(emu: TelegramEmulator, token: str, b
 
 
 async def test_group_and_bot_wide_rate_limits() -> None:
-    limits = RateLimits(enabled=True, group_burst=2, per_bot_per_second=0.01, bot_burst=4)
+    limits = RateLimits(enabled=True, per_group_per_minute=2, per_bot_per_second=4)
     async with running_telegram_emulator(rate_limits=limits) as emu:
         token = emu.create_bot()
         group = emu.group(token, "Chat")
@@ -721,12 +721,15 @@ async def test_group_and_bot_wide_rate_limits() -> None:
         try:
             await client.send_message(group.id, "1")
             await client.send_message(group.id, "2")
-            with pytest.raises(TelegramRetryAfter):  # 20 a minute per group, burst of 2 here
+            with pytest.raises(TelegramRetryAfter):  # 20 a minute per group, 2 here
                 await client.send_message(group.id, "3")
             await client.send_message(people[0].id, "4")
             await client.send_message(people[1].id, "5")
-            with pytest.raises(TelegramRetryAfter):  # the bot-wide limit, across chats
+            with pytest.raises(TelegramRetryAfter) as caught:  # bot-wide, across chats
                 await client.send_message(people[2].id, "6")
+            assert caught.value.retry_after == 1
+            assert caught.value.message.endswith("Too Many Requests: retry after 1")
+            assert len(emu.sends) == 4
         finally:
             await client.session.close()
 

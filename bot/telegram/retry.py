@@ -22,7 +22,7 @@ from aiogram.exceptions import (
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
-from bot import patience
+from bot import budget, patience
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,9 @@ TRANSIENT: tuple[type[Exception], ...] = (
     ClientDecodeError,
 )
 """Faults worth another try: the Bot API (or what stands in front of it) had a bad moment."""
-GAVE_UP: tuple[type[Exception], ...] = (*TRANSIENT, TelegramRetryAfter)
-"""What may still escape a call once its patience ran out: the reply goes to the outbox."""
+GAVE_UP: tuple[type[Exception], ...] = (*TRANSIENT, TelegramRetryAfter, budget.HandOver)
+"""What may still escape a call once its patience ran out, or in a process that does not
+send: the reply goes to the outbox."""
 
 
 class TransientRetryMiddleware(BaseRequestMiddleware):

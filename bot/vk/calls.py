@@ -4,6 +4,8 @@ Transient faults (HTTP 5xx, a body that is not JSON, a dropped connection, a tim
 "internal server error" and "too many requests") are retried with back-off within the
 call's patience (bot/patience.py); VK drops a repeated messages.send by its random_id, so a
 retry never shows a message twice. An outbox send gets "too many requests" back at once.
+Every call takes its place in the send budget first; in a process without the sending role
+a reply's message raises `budget.HandOver` (it goes to the outbox).
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ TOO_MANY_REQUESTS = 6
 FLOOD_CONTROL = 9
 INTERNAL_ERROR = 10
 TOO_MANY_REQUESTS_PAUSE = 1.0  # VK names no wait; its limit is per second
+MESSAGES = frozenset({"messages.send", "messages.edit"})
+"""The calls a process without the sending role hands to the outbox."""
 
 
 async def call(vk: vk_api.VkApi, method: str, **params: Any) -> Any:
     """``vk.method(method, params)`` on a worker thread, retried through transient faults;
     raises vk_api.ApiError as VK refuses (and what a fault left once patience ran out)."""
     backoff = patience.current().backoff()
+    hand_over = method in MESSAGES and patience.current() is not patience.OUTBOX
     while True:
         try:
-            await budget.take(budget.vk_buckets(vk.token["access_token"]))
+            await budget.take(budget.vk_buckets(vk.token["access_token"]), may_hand_over=hand_over)
             return await asyncio.to_thread(vk.method, method, params)
         except Exception as error:
             if error_code(error) == TOO_MANY_REQUESTS:
@@ -66,7 +71,9 @@ def gave_up(error: BaseException) -> bool:
     """Whether a reply that met ``error`` should go to the outbox: a fault that outlasted
     the retries, or VK asking to slow down (the outbox paces it)."""
     return (
-        transient(error) or error_code(error) == FLOOD_CONTROL or isinstance(error, vk_api.Captcha)
+        transient(error)
+        or error_code(error) == FLOOD_CONTROL
+        or isinstance(error, vk_api.Captcha | budget.HandOver)
     )
 
 

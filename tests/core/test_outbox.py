@@ -45,7 +45,7 @@ def delivery(sessions, sender: FakeSender) -> OutboxDelivery:
     return OutboxDelivery(
         sessions,
         {Channel.TELEGRAM: sender},
-        pacer=Pacer(per_second=1000, chat_gap=0.0),
+        pacer=Pacer(chats=False),
         moderator_chat=MODERATOR_CHAT,
     )
 
@@ -148,7 +148,7 @@ async def test_a_flood_limit_of_the_whole_bot_holds_its_messenger_only(sessions)
     vk, telegram = FakeSender(refuse={1: RetryLater(20, everyone=True)}), FakeSender()
     senders: dict[Channel, Sender] = {Channel.VK: vk, Channel.TELEGRAM: telegram}
 
-    await OutboxDelivery(sessions, senders, Pacer(per_second=1000, chat_gap=0)).run_once()
+    await OutboxDelivery(sessions, senders, Pacer(chats=False)).run_once()
 
     assert (vk.tries, telegram.texts(3)) == ([1], ["third"])
     postponed = await stored(sessions, later)

@@ -104,7 +104,7 @@ async def test_a_message_for_later_waits_for_the_next_look(console, database_url
     async with sessions() as session, session.begin():
         payload = {"screen": {"text": "Ваш заказ отправлен"}}
         outbox.enqueue(session, "screen", payload, recipient="console:7")
-    delivery = OutboxDelivery(sessions, {frontend.channel: frontend}, pacer=Pacer(chat_gap=0.0))
+    delivery = OutboxDelivery(sessions, {frontend.channel: frontend}, pacer=Pacer(chats=False))
     assert await delivery.run_once() == 1
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base_url}/console/7") as response:

@@ -99,7 +99,7 @@ async def running_shop(
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    delivery = OutboxDelivery(sessions, {Channel.VK: frontend}, pacer=Pacer(chat_gap=0.0))
+    delivery = OutboxDelivery(sessions, {Channel.VK: frontend}, pacer=Pacer(chats=False))
     delivering = asyncio.create_task(delivery.run_forever(idle=0.05))
     sweeping = asyncio.create_task(worker.run_sweeper(every=0.2))
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .driver import Group, PaymentResult, Person, running_telegram_emulator, tiny_png
 from .emulator import TelegramEmulator
-from .limits import RateLimits
+from .limits import RateLimits, Sent, most_in_a_window
 from .spec import Spec
 from .state import CallRecord
 from .views import Button, MessageView, TopicView
@@ -25,9 +25,11 @@ __all__ = [
     "PaymentResult",
     "Person",
     "RateLimits",
+    "Sent",
     "Spec",
     "TelegramEmulator",
     "TopicView",
+    "most_in_a_window",
     "running_telegram_emulator",
     "tiny_png",
 ]

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from .driver import Group, Person
 from .faults import Fault
-from .limits import RateLimits
+from .limits import RateLimits, Sent
 from .messages import now
 from .server import build_app
 from .settle import settle_bot, settle_update
@@ -164,6 +164,12 @@ class TelegramEmulator:
     def rate_limits(self) -> RateLimits:
         """Switch flood control at run time: ``emu.rate_limits.enabled = True``."""
         return self.config.rate_limits
+
+    @property
+    def sends(self) -> list[Sent]:
+        """Every message the bots sent (each message of an album), when, and to which chat:
+        for rate figures (`limits.most_in_a_window`)."""
+        return self.world.limiter.sent
 
     # -- bots, people, groups ---------------------------------------------------------
 

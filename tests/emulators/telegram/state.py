@@ -349,6 +349,7 @@ class CallRecord:
     chat_id: int | None = None
     query_id: str | None = None
     fault: bool = False  # answered by an injected fault (faults.py), not served
+    at: float = field(default_factory=time.monotonic)  # when the call came in
 
     def __repr__(self) -> str:
         outcome = "ok" if self.ok else f"{self.error_code} {self.description}"

@@ -268,6 +268,15 @@ class VkEmulator:
         self.world.flood_limit = limit
         self.world.flood_window = window
 
+    def limit_requests(self, per_second: int | None = 20) -> None:
+        """Error 6 "Too many requests per second" once a community token makes more than
+        ``per_second`` requests within a second (None: no limit, the default)."""
+        self.world.requests_per_second = per_second
+
+    def request_times(self, group: Group) -> list[float]:
+        """time.monotonic() of each request of the community's token VK answered."""
+        return self.world.request_times.get(group.id, [])
+
     def advance_time(self, seconds: float) -> None:
         """Move VK's clock (random_id memory, edit and delete windows)."""
         self.world.time_offset += seconds
@@ -419,6 +428,8 @@ class VkEmulator:
         record.group_id = group.id
         if "group" not in spec.token_types:
             raise VkError(27, "method is unavailable with group auth.")
+        if not self.world.within_rate(group.id):
+            raise VkError(6)
         self.world.warnings.extend(schema.validate(name, params))
         faults = self.world.faults.get(name)
         if faults:

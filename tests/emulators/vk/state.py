@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,8 +280,26 @@ class World:
         self.http_faults: dict[str, list[int | str]] = {}
         self.flood_limit: int | None = None  # messages.send per peer per flood_window
         self.flood_window = 60.0
+        # requests per second per community token (error 6 above it); None: unlimited
+        self.requests_per_second: int | None = None
+        # group -> time.monotonic() of each API request answered (not refused for the rate)
+        self.request_times: dict[int, list[float]] = {}
+        self._recent: dict[int, deque[float]] = {}
         self.time_offset = 0.0
         self._seq = 0
+
+    def within_rate(self, group_id: int) -> bool:
+        """Whether one more request of this community fits in the last second; if it does,
+        it is counted."""
+        now = time.monotonic()
+        recent = self._recent.setdefault(group_id, deque())
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if self.requests_per_second is not None and len(recent) >= self.requests_per_second:
+            return False
+        recent.append(now)
+        self.request_times.setdefault(group_id, []).append(now)
+        return True
 
     def next_seq(self) -> int:
         self._seq += 1
