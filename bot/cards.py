@@ -69,14 +69,17 @@ class StaffPost:
                 done = {(c.channel, c.chat_id) for c in posted if c.outbox_id == message.id}
         if screen is None:
             return True
+        fresh: set[tuple[str, int]] = set()
         if message.kind != CARD or message.payload.get("post"):
             if not chats:
                 return False
             for chat in chats:
+                fresh.add((chat.channel.value, chat.external_id))
                 if (chat.channel.value, chat.external_id) not in done:
                     await self._post(message, chat, screen)
         for card in posted:
-            if card.outbox_id != message.id:
+            # a chat that just got a new card of the order keeps the older one as it was
+            if card.outbox_id != message.id and (card.channel, card.chat_id) not in fresh:
                 await self._edit(card, screen)
         return True
 
