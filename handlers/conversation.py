@@ -11,7 +11,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import cart, catalog, checkout, menu, orders, payment
+from handlers import cart, catalog, checkout, menu, orders, payment, words
 from handlers.context import Ctx, Hook, Options, Router
 from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
@@ -28,7 +28,7 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    for module in (menu, catalog, cart, checkout, orders, payment):
+    for module in (menu, catalog, cart, checkout, orders, payment, words):
         router.include(module.router)
     return router
 
