@@ -1,0 +1,93 @@
+"""The product search on SQLite: FTS5 finds and ranks, a cached vocabulary finds typos.
+
+The vocabulary (every word FTS5 indexed) is read once into the process and read again only
+when the catalog's search version changes (triggers set it on every edit of a title, a
+description or a variant's size or colour), so a search costs one tiny query for it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop.search_query import Candidate, Word, typo_distance
+
+_VERSION = text("SELECT version FROM product_search_version")
+_TERMS = text("SELECT term FROM product_fts_vocab")
+_FIND = text(
+    "SELECT rowid, title, labels FROM product_fts WHERE product_fts MATCH :match "
+    "ORDER BY bm25(product_fts, 10.0, 5.0, 1.0), rowid LIMIT :limit"
+)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: list[str]
+    """Sorted."""
+    known: frozenset[str]
+
+    def has_prefix(self, prefix: str) -> bool:
+        at = bisect_left(self.words, prefix)
+        return at < len(self.words) and self.words[at].startswith(prefix)
+
+
+_cache: dict[str, tuple[int, Vocabulary]] = {}
+
+
+async def vocabulary(session: AsyncSession) -> Vocabulary:
+    """The catalog's indexed words, from the cache while the search version is the same."""
+    key = str(session.get_bind().engine.url)
+    version = int(await session.scalar(_VERSION) or 0)
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    words = sorted((await session.execute(_TERMS)).scalars())
+    found = Vocabulary(words, frozenset(words))
+    _cache[key] = (version, found)
+    return found
+
+
+def match_expression(words: list[Word]) -> str:
+    """An FTS5 query: every word, each as its prefix or any of its whole-word forms."""
+    groups = []
+    for word in words:
+        terms = [f'"{word.prefix}"*'] if word.prefix else []
+        terms += [f'"{term}"' for term in sorted(word.exact)]
+        groups.append("(" + " OR ".join(terms) + ")")
+    return " AND ".join(groups)
+
+
+class SqliteIndex:
+    async def occurring(self, session: AsyncSession, words: list[Word]) -> list[bool]:
+        known = await vocabulary(session)
+        return [
+            known.has_prefix(word.prefix) if word.prefix else bool(word.exact & known.known)
+            for word in words
+        ]
+
+    async def neighbours(self, session: AsyncSession, words: list[str]) -> list[set[str]]:
+        known = await vocabulary(session)
+        return [
+            {
+                choice
+                for choice, _, _ in process.extract(
+                    word,
+                    known.words,
+                    scorer=Levenshtein.distance,
+                    score_cutoff=typo_distance(word),
+                    limit=None,
+                )
+            }
+            for word in words
+        ]
+
+    async def candidates(
+        self, session: AsyncSession, words: list[Word], limit: int
+    ) -> list[Candidate]:
+        rows = await session.execute(_FIND, {"match": match_expression(words), "limit": limit})
+        return [Candidate(*row) for row in rows]
