@@ -20,7 +20,15 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.search_postgres import PostgresIndex
-from shop.search_query import Candidate, Word, pick_fixes, query_words, relevance, typo_distance
+from shop.search_query import (
+    MAX_FIXES,
+    Candidate,
+    Word,
+    close_words,
+    query_words,
+    relevance,
+    typo_distance,
+)
 from shop.search_sqlite import SqliteIndex
 
 SEARCH_OBJECTS = ("product_fts", "product_search", "ix_products_search", "ix_product_search")
@@ -42,6 +50,9 @@ class SearchIndex(Protocol):
     async def neighbours(self, session: AsyncSession, words: list[str]) -> list[set[str]]:
         """For each word, catalog words that may be within its typo distance (a superset)."""
 
+    async def occurring_words(self, session: AsyncSession, words: set[str]) -> set[str]:
+        """Those of ``words`` some product's document holds as a whole word now."""
+
     async def candidates(
         self, session: AsyncSession, words: list[Word], limit: int
     ) -> list[Candidate]:
@@ -53,7 +64,7 @@ def _index_for(session: AsyncSession) -> SearchIndex:
 
 
 async def resolve_words(index: SearchIndex, session: AsyncSession, query: str) -> list[Word]:
-    """The query's words, typos replaced by their neighbours, words found nowhere dropped."""
+    """The query's words, typos replaced by their fixes, words found nowhere dropped."""
     words = query_words(query)
     if not words:
         return []
@@ -64,12 +75,22 @@ async def resolve_words(index: SearchIndex, session: AsyncSession, query: str) -
         if not hit and typo_distance(word.typed)
     ]
     if typos:
-        near = await index.neighbours(session, [word.typed for word in typos])
-        for word, candidates in zip(typos, near, strict=True):
-            word.prefix, word.exact, word.fixed = "", pick_fixes(word.typed, candidates), True
+        await _fix_typos(index, session, typos)
     return [
         word for word, hit in zip(words, found, strict=True) if hit or (word.fixed and word.exact)
     ]
+
+
+async def _fix_typos(index: SearchIndex, session: AsyncSession, typos: list[Word]) -> None:
+    """Make each word stand for the catalog's words within its typo distance, nearest first."""
+    near = await index.neighbours(session, [word.typed for word in typos])
+    close = [close_words(word.typed, found) for word, found in zip(typos, near, strict=True)]
+    alive = await index.occurring_words(session, {term for terms in close for term in terms})
+    for word, terms in zip(typos, close, strict=True):
+        word.prefix, word.fixed = "", True
+        word.exact = {term for term in terms if term in alive}
+        if len(word.exact) > MAX_FIXES:
+            word.exact = set([term for term in terms if term in alive][:MAX_FIXES])
 
 
 async def matching_products(

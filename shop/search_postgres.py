@@ -3,6 +3,8 @@
 
 The trigram threshold is low enough that every word within shop.search's typo distance
 is proposed (a superset); shop.search keeps only those within the distance, as on SQLite.
+The word list only grows (a trigger adds the words of every product written); a word no
+product holds any more is proposed but then not found by occurring_words.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ _THRESHOLD = text("SELECT set_config('pg_trgm.similarity_threshold', :threshold,
 _NEIGHBOURS = text(
     "SELECT q.i, w.word FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS q(word, i) "
     "JOIN product_search_words w ON w.word % q.word"
+)
+_WORDS_OCCURRING = text(
+    "SELECT w FROM unnest(CAST(:words AS text[])) AS w WHERE EXISTS (SELECT 1 "
+    "FROM product_search s WHERE s.document @@ to_tsquery('simple', quote_literal(w)))"
 )
 _FIND = text(
     "SELECT product_id, title, labels FROM product_search "
@@ -51,6 +57,13 @@ class PostgresIndex:
         for i, word in await session.execute(_NEIGHBOURS, {"words": words}):
             near[i - 1].add(word)
         return near
+
+    async def occurring_words(self, session: AsyncSession, words: set[str]) -> set[str]:
+        """The word list keeps words of products edited since: each is checked here."""
+        if not words:
+            return set()
+        rows = await session.execute(_WORDS_OCCURRING, {"words": sorted(words)})
+        return set(rows.scalars())
 
     async def candidates(
         self, session: AsyncSession, words: list[Word], limit: int

@@ -14,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 
 MAX_TERMS = 8
 MAX_FIXES = 30
-"""Neighbours of one typo at most (a pathological word must not make a huge query)."""
+"""Fixes of one typo at most (a pathological word must not make a huge query)."""
 SHORT = 2
 """Words this short (sizes, numbers) must match a whole word, not a prefix."""
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -71,15 +71,15 @@ def typo_distance(word: str) -> int:
     return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
 
 
-def pick_fixes(word: str, candidates: set[str]) -> set[str]:
-    """The catalog words near enough to ``word`` to be what was meant, nearest first."""
+def close_words(word: str, candidates: set[str]) -> list[str]:
+    """The candidates near enough to ``word`` to be what was meant, nearest first."""
     limit = typo_distance(word)
     near = [
         (distance, candidate)
         for candidate in candidates
         if (distance := Levenshtein.distance(word, candidate, score_cutoff=limit)) <= limit
     ]
-    return {candidate for _, candidate in sorted(near)[:MAX_FIXES]}
+    return [candidate for _, candidate in sorted(near)]
 
 
 TITLE, TITLE_FIXED, LABEL, ELSEWHERE = 4, 3, 2, 1
