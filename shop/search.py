@@ -48,10 +48,8 @@ class SearchIndex(Protocol):
         """For each word, whether some product's document holds it (as a prefix or whole)."""
 
     async def neighbours(self, session: AsyncSession, words: list[str]) -> list[set[str]]:
-        """For each word, catalog words that may be within its typo distance (a superset)."""
-
-    async def occurring_words(self, session: AsyncSession, words: set[str]) -> set[str]:
-        """Those of ``words`` some product's document holds as a whole word now."""
+        """For each word, words of the catalog's documents that may be within its typo
+        distance (a superset: shop.search_query.close_words decides)."""
 
     async def candidates(
         self, session: AsyncSession, words: list[Word], limit: int
@@ -84,13 +82,9 @@ async def resolve_words(index: SearchIndex, session: AsyncSession, query: str) -
 async def _fix_typos(index: SearchIndex, session: AsyncSession, typos: list[Word]) -> None:
     """Make each word stand for the catalog's words within its typo distance, nearest first."""
     near = await index.neighbours(session, [word.typed for word in typos])
-    close = [close_words(word.typed, found) for word, found in zip(typos, near, strict=True)]
-    alive = await index.occurring_words(session, {term for terms in close for term in terms})
-    for word, terms in zip(typos, close, strict=True):
+    for word, found in zip(typos, near, strict=True):
         word.prefix, word.fixed = "", True
-        word.exact = {term for term in terms if term in alive}
-        if len(word.exact) > MAX_FIXES:
-            word.exact = set([term for term in terms if term in alive][:MAX_FIXES])
+        word.exact = set(close_words(word.typed, found)[:MAX_FIXES])
 
 
 async def matching_products(
@@ -102,4 +96,5 @@ async def matching_products(
     if not words:
         return []
     found = await index.candidates(session, words, limit)
-    return [(c.product_id, relevance(words, c.title, c.labels)) for c in found]
+    score = relevance(words)
+    return [(c.product_id, score(c.title, c.labels)) for c in found]

@@ -3,8 +3,8 @@
 
 The trigram threshold is low enough that every word within shop.search's typo distance
 is proposed (a superset); shop.search keeps only those within the distance, as on SQLite.
-The word list only grows (a trigger adds the words of every product written); a word no
-product holds any more is proposed but then not found by occurring_words.
+Whether a word occurs at all is read from the same word list (triggers keep it to the words
+the documents hold), by the C-collated primary key: a prefix is a range of it.
 """
 
 from __future__ import annotations
@@ -18,18 +18,14 @@ TRIGRAM_THRESHOLD = "0.19"
 """Below the least similarity of two words one edit apart (4 letters: 2/8) or two edits
 apart (8 letters and more: 3/15), so the trigram index never misses a neighbour."""
 _OCCURRING = text(
-    "SELECT q.i FROM unnest(CAST(:queries AS text[])) WITH ORDINALITY AS q(tsq, i) "
-    "WHERE EXISTS (SELECT 1 FROM product_search s "
-    "WHERE s.document @@ to_tsquery('simple', q.tsq))"
+    "SELECT q.p FROM unnest(CAST(:prefixes AS text[])) AS q(p) WHERE EXISTS (SELECT 1 "
+    "FROM product_search_words w WHERE w.word >= q.p AND w.word < q.p || chr(1114111)) "
+    "UNION ALL SELECT word FROM product_search_words WHERE word = ANY(CAST(:wholes AS text[]))"
 )
 _THRESHOLD = text("SELECT set_config('pg_trgm.similarity_threshold', :threshold, true)")
 _NEIGHBOURS = text(
     "SELECT q.i, w.word FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS q(word, i) "
     "JOIN product_search_words w ON w.word % q.word"
-)
-_WORDS_OCCURRING = text(
-    "SELECT w FROM unnest(CAST(:words AS text[])) AS w WHERE EXISTS (SELECT 1 "
-    "FROM product_search s WHERE s.document @@ to_tsquery('simple', quote_literal(w)))"
 )
 _FIND = text(
     "SELECT product_id, title, labels FROM product_search "
@@ -47,9 +43,11 @@ def word_query(word: Word) -> str:
 
 class PostgresIndex:
     async def occurring(self, session: AsyncSession, words: list[Word]) -> list[bool]:
-        queries = [word_query(word) for word in words]
-        found = set((await session.execute(_OCCURRING, {"queries": queries})).scalars())
-        return [i in found for i in range(1, len(words) + 1)]
+        prefixes = sorted({word.prefix for word in words if word.prefix})
+        wholes = sorted({term for word in words if not word.prefix for term in word.exact})
+        params = {"prefixes": prefixes, "wholes": wholes}
+        found = set((await session.execute(_OCCURRING, params)).scalars())
+        return [word.prefix in found if word.prefix else bool(word.exact & found) for word in words]
 
     async def neighbours(self, session: AsyncSession, words: list[str]) -> list[set[str]]:
         await session.execute(_THRESHOLD, {"threshold": TRIGRAM_THRESHOLD})
@@ -57,13 +55,6 @@ class PostgresIndex:
         for i, word in await session.execute(_NEIGHBOURS, {"words": words}):
             near[i - 1].add(word)
         return near
-
-    async def occurring_words(self, session: AsyncSession, words: set[str]) -> set[str]:
-        """The word list keeps words of products edited since: each is checked here."""
-        if not words:
-            return set()
-        rows = await session.execute(_WORDS_OCCURRING, {"words": sorted(words)})
-        return set(rows.scalars())
 
     async def candidates(
         self, session: AsyncSession, words: list[Word], limit: int

@@ -6,6 +6,7 @@ Pure decisions shared by both databases (shop.search), so their answers are the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -42,8 +43,12 @@ class Word:
     fixed: bool = False
     """The word occurs nowhere in the catalog; ``exact`` holds its nearest neighbours."""
 
-    def matches(self, token: str) -> bool:
-        return (bool(self.prefix) and token.startswith(self.prefix)) or token in self.exact
+    def pattern(self) -> re.Pattern[str]:
+        """Finds the word in lower-cased text: a token starting with the prefix, or a whole
+        token among ``exact`` (tokens as _WORD splits them)."""
+        options = [re.escape(self.prefix) + r"[^\W_]*"] if self.prefix else []
+        options += [re.escape(term) for term in sorted(self.exact)]
+        return re.compile(r"(?<![^\W_])(?:" + "|".join(options) + r")(?![^\W_])")
 
 
 def split_words(query: str) -> list[str]:
@@ -86,23 +91,30 @@ TITLE, TITLE_FIXED, LABEL, ELSEWHERE = 4, 3, 2, 1
 """What one query word adds to a product's relevance, by where it was found."""
 
 
-def relevance(words: list[Word], title: str, labels: str) -> int:
-    """How well a product found by the index matches: title beats label beats description."""
-    title_tokens = _WORD.findall(title.lower())
-    label_tokens = _WORD.findall(labels.lower())
-    score = 0
-    for word in words:
-        if any(word.matches(token) for token in title_tokens):
-            score += TITLE_FIXED if word.fixed else TITLE
-        elif any(word.matches(token) for token in label_tokens):
-            score += LABEL
-        else:
-            score += ELSEWHERE
+def relevance(words: list[Word]) -> Callable[[str, str], int]:
+    """How well a product found by the index matches, from its title and labels: a word in
+    the title counts most, then in a label, then elsewhere (the descriptions)."""
+    patterns = [(word.pattern(), TITLE_FIXED if word.fixed else TITLE) for word in words]
+
+    def score(title: str, labels: str) -> int:
+        title, labels = title.lower(), labels.lower()
+        total = 0
+        for pattern, in_title in patterns:
+            if pattern.search(title):
+                total += in_title
+            elif pattern.search(labels):
+                total += LABEL
+            else:
+                total += ELSEWHERE
+        return total
+
     return score
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """A product the index found, with what relevance is judged by."""
+
     product_id: int
     title: str
     labels: str

@@ -86,9 +86,6 @@ class SqliteIndex:
             for word in words
         ]
 
-    async def occurring_words(self, session: AsyncSession, words: set[str]) -> set[str]:
-        return words & (await vocabulary(session)).known
-
     async def candidates(
         self, session: AsyncSession, words: list[Word], limit: int
     ) -> list[Candidate]:

@@ -3,8 +3,8 @@
 The search document of a product holds its title (and English title), its visible variants'
 sizes and colours, and its descriptions; a vocabulary of the catalog's words lets the search
 correct a typo. SQLite: an FTS5 table with a vocabulary view and a version the cached
-vocabulary checks; PostgreSQL: a trigger-kept table with a weighted tsvector (GIN) and a word
-list with a pg_trgm GIN index. Made by hand, kept out of autogenerate (shop.search).
+vocabulary checks; PostgreSQL: a trigger-kept table with a weighted tsvector (GIN) and the
+list of the words its documents hold (kept by triggers too) with a pg_trgm GIN index. Made by hand, kept out of autogenerate (shop.search).
 
 Revision ID: 10d7ba0cd992
 Revises: 139460bfdb25
@@ -100,16 +100,11 @@ LANGUAGE sql AS $$
             || setweight(to_tsvector('simple', labels), 'B')
             || setweight(to_tsvector('simple', description), 'D') AS document
         FROM found
-    ), saved AS (
-        INSERT INTO product_search (product_id, title, labels, document)
-        SELECT id, title, labels, document FROM made
-        ON CONFLICT (product_id) DO UPDATE
-        SET title = EXCLUDED.title, labels = EXCLUDED.labels, document = EXCLUDED.document
     )
-    INSERT INTO product_search_words (word)
-    SELECT DISTINCT word.lexeme FROM made, unnest(made.document) AS word
-    ORDER BY 1
-    ON CONFLICT DO NOTHING
+    INSERT INTO product_search (product_id, title, labels, document)
+    SELECT id, title, labels, document FROM made
+    ON CONFLICT (product_id) DO UPDATE
+    SET title = EXCLUDED.title, labels = EXCLUDED.labels, document = EXCLUDED.document
 $$"""
 PG_DDL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -123,6 +118,37 @@ PG_DDL = [
     """CREATE INDEX ix_product_search_words_trgm
         ON product_search_words USING gin (word gin_trgm_ops)""",
     PG_REFRESH,
+    """CREATE FUNCTION product_search_words_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM product_search_words w
+            WHERE w.word = ANY (tsvector_to_array(OLD.document))
+            AND NOT EXISTS (SELECT 1 FROM product_search s
+                WHERE s.document @@ to_tsquery('simple', quote_literal(w.word)));
+            RETURN NULL;
+        END IF;
+        INSERT INTO product_search_words (word)
+        SELECT word FROM unnest(tsvector_to_array(NEW.document)) AS word ORDER BY 1
+        ON CONFLICT DO NOTHING;
+        IF TG_OP = 'UPDATE' THEN
+            DELETE FROM product_search_words w
+            WHERE w.word = ANY (tsvector_to_array(OLD.document))
+            AND NOT w.word = ANY (tsvector_to_array(NEW.document))
+            AND NOT EXISTS (SELECT 1 FROM product_search s
+                WHERE s.document @@ to_tsquery('simple', quote_literal(w.word)));
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER product_search_words_kept
+        AFTER INSERT OR UPDATE OR DELETE ON product_search
+        FOR EACH ROW EXECUTE FUNCTION product_search_words_kept()""",
+    """CREATE FUNCTION product_search_words_cleared() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM product_search_words;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER product_search_words_cleared AFTER TRUNCATE ON product_search
+        FOR EACH STATEMENT EXECUTE FUNCTION product_search_words_cleared()""",
     """CREATE FUNCTION product_search_on_product() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         PERFORM product_search_refresh(NEW.id);
@@ -155,6 +181,10 @@ PG_DROP = [
     "DROP TRIGGER IF EXISTS product_search_product ON products",
     "DROP FUNCTION IF EXISTS product_search_on_variant()",
     "DROP FUNCTION IF EXISTS product_search_on_product()",
+    "DROP TRIGGER IF EXISTS product_search_words_cleared ON product_search",
+    "DROP TRIGGER IF EXISTS product_search_words_kept ON product_search",
+    "DROP FUNCTION IF EXISTS product_search_words_cleared()",
+    "DROP FUNCTION IF EXISTS product_search_words_kept()",
     "DROP FUNCTION IF EXISTS product_search_refresh(integer)",
     "DROP TABLE IF EXISTS product_search_words",
     "DROP TABLE IF EXISTS product_search",
