@@ -4,7 +4,8 @@ The search document of a product holds its title (and English title), its visibl
 sizes and colours, and its descriptions; a vocabulary of the catalog's words lets the search
 correct a typo. SQLite: an FTS5 table with a vocabulary view and a version the cached
 vocabulary checks; PostgreSQL: a trigger-kept table with a weighted tsvector (GIN) and the
-list of the words its documents hold (kept by triggers too) with a pg_trgm GIN index. Made by hand, kept out of autogenerate (shop.search).
+list of the words its documents hold (kept by triggers too) with a pg_trgm GIN index.
+Made by hand, kept out of autogenerate (shop.search).
 
 Revision ID: 10d7ba0cd992
 Revises: 139460bfdb25
