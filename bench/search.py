@@ -3,12 +3,13 @@
     python -m bench.search [--sizes 1000,10000,100000] [--queries 300] [--only sqlite|postgresql]
 
 A generated catalog with believable Russian titles (a kind, a word, a name: "Кружка
-керамическая «Утро»"), English titles for half of the products, descriptions, and 1–4
-variants each with sizes and colours (a fifth of them sold out) grows to each size in turn;
-at each size the database settles as a running one would (VACUUM ANALYZE; FTS5 optimize),
-one round of the queries warms up (caches, the SQLite vocabulary), then the
-measured round runs them one after another, each in its own session as a shopper's message
-is: product words, colours, sizes, English words, and typo'd words (a third of the queries).
+керамическая «Утро»"), English titles for half of the products, descriptions with article
+codes (so the vocabulary a typo is looked up in is a real shop's size), and 1–4 variants each
+with sizes and colours (a fifth of them sold out) grows to each size in turn. At each size
+the database settles as a running one would (VACUUM ANALYZE; FTS5 optimize), one round of
+the queries warms up (caches, the SQLite vocabulary), then the measured round runs them one
+after another, each in its own session as a shopper's message is: product words, colours,
+sizes, English words, and typo'd words (a third of the queries).
 Printed: p50, p95 and max of shop.catalog.search_products (first page, counts included).
 Targets at 100,000 products: p95 under 20 ms on PostgreSQL, under 50 ms on SQLite.
 """
@@ -91,9 +92,9 @@ COLOURS = [
 ]  # fmt: skip
 MATERIALS = ["хлопок", "шерсть", "лён", "флис", "керамика", "кожа", "полиэстер", "бамбук"]
 TEMPLATES = [
-    "{material} высокого качества, {adjective} модель. Коллекция «{name}».",
-    "Удобная вещь на каждый день: {material}, аккуратные швы, {adjective} крой.",
-    "Сделано в России. Материал: {material}. Подходит для подарка.",
+    "{material} высокого качества, {adjective} модель. Коллекция «{name}». Артикул {code}.",
+    "Удобная вещь на каждый день: {material}, аккуратные швы, {adjective} крой. Арт. {code}",
+    "Сделано в России. Материал: {material}. Подходит для подарка. Артикул {code}.",
 ]
 QUERIES = [
     "футболка", "кружка", "худи", "кеды", "рюкзак", "плед", "свеча", "носки", "шапка", "крем",
@@ -129,7 +130,10 @@ def product_rows(
                 "title": f"{kind} {word} «{name}»",
                 "title_en": f"{kind_en} {word_en} “{name}”" if english else "",
                 "description": rng.choice(TEMPLATES).format(
-                    material=rng.choice(MATERIALS).capitalize(), adjective=word, name=name
+                    material=rng.choice(MATERIALS).capitalize(),
+                    adjective=word,
+                    name=name,
+                    code=f"{kind[:2].upper()}{rng.randint(1000, 99999)}",
                 ),
                 "description_en": f"A {word_en} {kind_en.lower()}, made in Russia."
                 if english
