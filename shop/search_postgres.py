@@ -25,7 +25,7 @@ _OCCURRING = text(
 _THRESHOLD = text("SELECT set_config('pg_trgm.similarity_threshold', :threshold, true)")
 _NEIGHBOURS = text(
     "SELECT q.i, w.word FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS q(word, i) "
-    "JOIN product_search_words w ON w.word % q.word"
+    "JOIN product_search_words w ON w.word % q.word AND left(w.word, 1) = left(q.word, 1)"
 )
 _FIND = text(
     "SELECT product_id, title, labels FROM product_search "

@@ -35,6 +35,11 @@ class Vocabulary:
         at = bisect_left(self.words, prefix)
         return at < len(self.words) and self.words[at].startswith(prefix)
 
+    def starting_with(self, letter: str) -> list[str]:
+        """The words that start with ``letter``: a range of the sorted list."""
+        start = bisect_left(self.words, letter)
+        return self.words[start : bisect_left(self.words, chr(ord(letter) + 1), start)]
+
 
 _cache: dict[str, tuple[int, Vocabulary]] = {}
 
@@ -77,7 +82,7 @@ class SqliteIndex:
                 choice
                 for choice, _, _ in process.extract(
                     word,
-                    known.words,
+                    known.starting_with(word[0]),
                     scorer=Levenshtein.distance,
                     score_cutoff=typo_distance(word),
                     limit=None,
