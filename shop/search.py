@@ -7,7 +7,7 @@ a word that occurs nowhere in the catalog is replaced by the catalog's words wit
 edit distance ("футбока" -> "футболка"), and a word with no such neighbour is dropped. A
 product must match every word left.
 
-The database finds and pre-ranks candidates with its own index (shop.search_sqlite:
+The database finds candidates with its own index (shop.search_sqlite:
 FTS5 and a cached vocabulary with rapidfuzz; shop.search_postgres: a weighted tsvector and
 pg_trgm); the decisions that shape the answer (which word is a typo, which neighbours count,
 how relevant a product is) are made here, once, so both databases give the same answers.
@@ -33,7 +33,7 @@ from shop.search_sqlite import SqliteIndex
 
 SEARCH_OBJECTS = ("product_fts", "product_search", "ix_products_search", "ix_product_search")
 CANDIDATES = 200
-"""Products the database pre-ranks; the answer is ordered among these."""
+"""Products the answer is ordered among (and counted: more show as this many)."""
 
 
 def is_search_object(name: str | None) -> bool:
@@ -51,10 +51,10 @@ class SearchIndex(Protocol):
         """For each word, words of the catalog's documents that may be within its typo
         distance (a superset: shop.search_query.close_words decides)."""
 
-    async def candidates(
-        self, session: AsyncSession, words: list[Word], limit: int
+    async def find(
+        self, session: AsyncSession, words: list[Word], limit: int, *, in_title: bool = False
     ) -> list[Candidate]:
-        """Products whose document matches every word, best first by the database's rank."""
+        """The first ``limit`` products (by id) whose document, or title, holds every word."""
 
 
 def _index_for(session: AsyncSession) -> SearchIndex:
@@ -87,14 +87,28 @@ async def _fix_typos(index: SearchIndex, session: AsyncSession, typos: list[Word
         word.exact = set(close_words(word.typed, found)[:MAX_FIXES])
 
 
+async def _candidates(
+    index: SearchIndex, session: AsyncSession, words: list[Word], limit: int
+) -> list[Candidate]:
+    """Products holding every word: all of them when fewer than ``limit``, else those with
+    every word in the title first. No database rank is computed (ranking every match of a
+    common word costs more than the whole search may), so both databases pick the same."""
+    found = await index.find(session, words, limit)
+    if len(found) < limit:
+        return found
+    first = await index.find(session, words, limit, in_title=True)
+    taken = {candidate.product_id for candidate in first}
+    return (first + [candidate for candidate in found if candidate.product_id not in taken])[:limit]
+
+
 async def matching_products(
     session: AsyncSession, query: str, limit: int = CANDIDATES
 ) -> list[tuple[int, int]]:
-    """(product id, relevance) of products matching the query, in the index's order."""
+    """(product id, relevance) of products matching the query."""
     index = _index_for(session)
     words = await resolve_words(index, session, query)
     if not words:
         return []
-    found = await index.candidates(session, words, limit)
+    found = await _candidates(index, session, words, limit)
     score = relevance(words)
     return [(c.product_id, score(c.title, c.labels)) for c in found]

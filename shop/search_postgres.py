@@ -1,4 +1,4 @@
-"""The product search on PostgreSQL: a weighted tsvector (GIN) finds and ranks, pg_trgm
+"""The product search on PostgreSQL: a weighted tsvector (GIN) finds, pg_trgm
 (a GIN trigram index over the catalog's words) proposes the neighbours of a typo.
 
 The trigram threshold is low enough that every word within shop.search's typo distance
@@ -29,15 +29,15 @@ _NEIGHBOURS = text(
 )
 _FIND = text(
     "SELECT product_id, title, labels FROM product_search "
-    "WHERE document @@ to_tsquery('simple', :q) "
-    "ORDER BY ts_rank(document, to_tsquery('simple', :q)) DESC, product_id LIMIT :limit"
+    "WHERE document @@ to_tsquery('simple', :q) ORDER BY product_id LIMIT :limit"
 )
 
 
-def word_query(word: Word) -> str:
-    """A tsquery for one word: its prefix or any of its whole-word forms."""
-    terms = [f"'{word.prefix}':*"] if word.prefix else []
-    terms += [f"'{term}'" for term in sorted(word.exact)]
+def word_query(word: Word, in_title: bool = False) -> str:
+    """A tsquery for one word: its prefix or any of its whole-word forms (A: the title's)."""
+    weight = "A" if in_title else ""
+    terms = [f"'{word.prefix}':*{weight}"] if word.prefix else []
+    terms += [f"'{term}'" + (f":{weight}" if weight else "") for term in sorted(word.exact)]
     return "(" + " | ".join(terms) + ")"
 
 
@@ -56,9 +56,9 @@ class PostgresIndex:
             near[i - 1].add(word)
         return near
 
-    async def candidates(
-        self, session: AsyncSession, words: list[Word], limit: int
+    async def find(
+        self, session: AsyncSession, words: list[Word], limit: int, *, in_title: bool = False
     ) -> list[Candidate]:
-        query = " & ".join(word_query(word) for word in words)
+        query = " & ".join(word_query(word, in_title) for word in words)
         rows = await session.execute(_FIND, {"q": query, "limit": limit})
         return [Candidate(*row) for row in rows]

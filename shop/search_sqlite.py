@@ -1,4 +1,4 @@
-"""The product search on SQLite: FTS5 finds and ranks, a cached vocabulary finds typos.
+"""The product search on SQLite: FTS5 finds, a cached vocabulary finds typos.
 
 The vocabulary (every word FTS5 indexed) is read once into the process and read again only
 when the catalog's search version changes (triggers set it on every edit of a title, a
@@ -21,7 +21,7 @@ _VERSION = text("SELECT version FROM product_search_version")
 _TERMS = text("SELECT term FROM product_fts_vocab")
 _FIND = text(
     "SELECT rowid, title, labels FROM product_fts WHERE product_fts MATCH :match "
-    "ORDER BY bm25(product_fts, 10.0, 5.0, 1.0), rowid LIMIT :limit"
+    "ORDER BY rowid LIMIT :limit"
 )
 
 
@@ -57,14 +57,15 @@ async def vocabulary(session: AsyncSession) -> Vocabulary:
     return found
 
 
-def match_expression(words: list[Word]) -> str:
+def match_expression(words: list[Word], in_title: bool = False) -> str:
     """An FTS5 query: every word, each as its prefix or any of its whole-word forms."""
     groups = []
     for word in words:
         terms = [f'"{word.prefix}"*'] if word.prefix else []
         terms += [f'"{term}"' for term in sorted(word.exact)]
         groups.append("(" + " OR ".join(terms) + ")")
-    return " AND ".join(groups)
+    expression = " AND ".join(groups)
+    return f"title : ({expression})" if in_title else expression
 
 
 class SqliteIndex:
@@ -91,8 +92,9 @@ class SqliteIndex:
             for word in words
         ]
 
-    async def candidates(
-        self, session: AsyncSession, words: list[Word], limit: int
+    async def find(
+        self, session: AsyncSession, words: list[Word], limit: int, *, in_title: bool = False
     ) -> list[Candidate]:
-        rows = await session.execute(_FIND, {"match": match_expression(words), "limit": limit})
+        match = match_expression(words, in_title)
+        rows = await session.execute(_FIND, {"match": match, "limit": limit})
         return [Candidate(*row) for row in rows]

@@ -10,6 +10,8 @@ from sqlalchemy import delete, select, update
 
 from shop.catalog import search_products
 from shop.models import Product, Variant
+from shop.search import matching_products
+from shop.search_query import TITLE
 
 BAIKAL = "Футболка «Байкал»"
 NORTH = "Футболка оверсайз «Север»"
@@ -143,3 +145,19 @@ async def test_relevance_comes_before_stock_and_stock_among_equals(demo):
         )
     assert await titles(demo, "футболка") == [NORTH, HEDGEHOG, BAIKAL]
     assert await titles(demo, "кружка") == [MUG, "Шопер «Эко»"]  # sold out, yet the title
+
+
+async def test_more_matches_than_are_ranked_keep_the_title_matches(demo):
+    """Past the ranked number of products, those with every word in the title come first."""
+    async with demo() as session, session.begin():
+        await session.execute(
+            update(Product)
+            .where(Product.title == "Шопер «Эко»")  # listed before the mug
+            .values(description="Влезет даже кружка с термосом.")
+        )
+    async with demo() as session:
+        mug = await session.scalar(select(Product.id).where(Product.title == MUG))
+        first = await matching_products(session, "кружка", limit=1)
+        both = await matching_products(session, "кружка", limit=2)
+    assert first == [(mug, TITLE)]
+    assert both[0] == (mug, TITLE) and len(both) == 2
