@@ -146,11 +146,6 @@ class Settings(BaseSettings):
     def _callback_mode(self) -> Settings:
         if not (self.vk_enabled and self.webhook_mode):
             return self
-        if not self.vk_callback_confirmation:
-            raise ValueError(
-                "VK_CALLBACK_CONFIRMATION: needed with PUBLIC_BASE_URL (VK's Callback API "
-                "confirms the server with it); copy it from the community's API settings"
-            )
         if not self.vk_callback_secret.strip():
             raise ValueError(
                 "VK_CALLBACK_SECRET: needed with PUBLIC_BASE_URL (without it anyone could post "

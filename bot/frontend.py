@@ -16,6 +16,7 @@ from typing import Protocol
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import patience
 from handlers.conversation import Conversation
 from handlers.events import Capabilities, Event
 from handlers.screens import Button, Reply, Screen
@@ -30,6 +31,12 @@ log = logging.getLogger(__name__)
 
 ANSWER_WITHIN = 1.0
 """Seconds a button press waits for its toast; a slower conversation answers it bare."""
+TYPING_AFTER = 0.3
+"""Seconds of handling after which the person sees "typing…" (a quick answer costs no call)."""
+TYPING_EVERY = 4.0
+"""Seconds between "typing…" signals while handling goes on (Telegram shows one for 5 s)."""
+TYPING_PATIENCE = 2.0
+"""Seconds one signal may take before it is given up."""
 
 
 class Frontend(Protocol):
@@ -58,6 +65,7 @@ class Frontend(Protocol):
 
 Show = Callable[[Reply], Awaitable[None]]
 AnswerPress = Callable[[str | None], Awaitable[None]]
+Typing = Callable[[], Awaitable[None]]
 
 
 class Answering:
@@ -78,7 +86,9 @@ class Answering:
         blocked: Callable[[BaseException], bool],
         *,
         toast_after_screen: bool = False,
+        typing_after: float = TYPING_AFTER,
     ) -> None:
+        self.typing_after = typing_after
         self.conversation = conversation
         self.sessions = sessions
         self.channel = channel
@@ -93,17 +103,28 @@ class Answering:
         entry: Entry | None,
         show: Show,
         press: AnswerPress | None = None,
+        *,
+        caps: Capabilities | None = None,
+        typing: Typing | None = None,
     ) -> None:
-        """Handle ``event`` and show its reply (``press`` answers a button press)."""
-        event = replace(event, caps=self.capabilities())
+        """Handle ``event`` and show its reply (``press`` answers a button press; ``caps``,
+        what this person's app can show where it differs from the channel's; ``typing``
+        shows "typing…" in the chat while a slow reply is being prepared)."""
+        event = replace(event, caps=caps or self.capabilities())
         handling = asyncio.ensure_future(self.reply(event, entry))
+        signalling = asyncio.ensure_future(self._typing(handling, typing)) if typing else None
         done = True
-        if press is not None:
-            finished, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
-            done = bool(finished)
-            if not done:
-                await press(None)
-        reply = await handling
+        try:
+            if press is not None:
+                finished, _ = await asyncio.wait({handling}, timeout=ANSWER_WITHIN)
+                done = bool(finished)
+                if not done:
+                    await press(None)
+            reply = await handling
+        finally:
+            if signalling is not None:  # its last signal goes before the reply, never after
+                await asyncio.wait({handling})
+                await signalling
         if entry is not None and not entry.taken:
             return  # handled before, or not its turn yet: the inbox sees to it
         showing = self._show(event, show, reply)
@@ -116,6 +137,18 @@ class Answering:
                 await press(reply.toast)
         else:
             await asyncio.gather(press(reply.toast), showing)
+
+    async def _typing(self, handling: asyncio.Future[Reply], typing: Typing) -> None:
+        """Signal "typing…" once handling has taken `typing_after` seconds, and again every
+        `TYPING_EVERY` seconds until it ends; a failed signal is only logged."""
+        finished, _ = await asyncio.wait({handling}, timeout=self.typing_after)
+        while not finished:
+            try:
+                with patience.outbox_send():  # quick to give up: the reply must not wait
+                    await asyncio.wait_for(typing(), TYPING_PATIENCE)
+            except Exception as error:
+                log.info("could not show typing: %r", error)
+            finished, _ = await asyncio.wait({handling}, timeout=TYPING_EVERY)
 
     async def reply(self, event: Event, entry: Entry | None = None) -> Reply:
         """The conversation's Reply with its payments made into links where needed."""

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -287,12 +287,35 @@ async def reach_vk(settings: Settings, wait: float) -> str:
                 f"VK_GROUP_ID: the token belongs to community {group.get('id')}, "
                 f"not {settings.vk_group_id}"
             )
+        await may_manage(vk, settings)
         return f"club{group.get('id')} {group.get('name', '')!r}"
 
     try:
         return await retrying(get_group, wait, "VK")
     finally:
         vk.http.close()
+
+
+async def may_manage(vk: Any, settings: Settings) -> None:
+    """The token may change the community's API settings (the bot switches its Long Poll
+    or registers its Callback API server at start): groups.getLongPollSettings answers."""
+    import vk_api
+
+    from bot.vk.calls import transient
+
+    try:
+        await asyncio.to_thread(
+            vk.method, "groups.getLongPollSettings", {"group_id": settings.vk_group_id}
+        )
+    except vk_api.ApiError as error:
+        if transient(error):
+            raise Transient(f"VK_API_URL: VK had a fault ({error})") from None
+        if error.code in (15, 27):
+            raise StartupError(
+                f"VK_GROUP_TOKEN: the token may not manage the community (error {error.code}); "
+                "create one with the management right in Manage → API usage"
+            ) from None
+        raise
 
 
 # YooKassa

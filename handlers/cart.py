@@ -20,6 +20,12 @@ def _line_text(ctx: Ctx, n: int, item: CartItem) -> str:
     return ctx.t("cart.line", n=n, title=title, quantity=item.quantity, amount=money(item.amount))
 
 
+def _line_label(n: int, item: CartItem) -> str:
+    """The line's button: its mark first (a line that cannot be ordered), then a short title."""
+    mark = "⚠️ " if item.problem else ""
+    return f"{mark}{n}. {shorten(item.title, 18)} × {item.quantity}"
+
+
 @router.action(r"cart")
 @router.command("cart")
 async def show_cart(ctx: Ctx) -> Reply:
@@ -38,9 +44,7 @@ async def show_cart(ctx: Ctx) -> Reply:
     rows = [
         [
             Button("−", action=f"cd:{item.variant_id}"),
-            Button(
-                f"{n}. {shorten(item.title, 18)} × {item.quantity}", action=f"p:{item.product_id}"
-            ),
+            Button(_line_label(n, item), action=f"p:{item.product_id}"),
             Button("+", action=f"ci:{item.variant_id}"),
             Button("✕", action=f"cr:{item.variant_id}"),
         ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from handlers.context import Ctx, Router
-from handlers.format import money, shorten
+from handlers.format import fit_label, money, shorten
 from handlers.screens import Button, Photo, Reply
 from shop import catalog
 from shop.cart import add_to_cart, cart_count
@@ -40,9 +42,8 @@ def _product_rows(ctx: Ctx, page: ProductPage) -> list[list[Button]]:
     rows = []
     for item in page.items:
         key = "product.line_out" if not item.in_stock else "product.line_from"
-        text = ctx.t(
-            key, title=shorten(item.title, ctx.caps.label_length), price=money(item.min_price)
-        )
+        make = partial(ctx.t, key, price=money(item.min_price))
+        text = fit_label(make, item.title, ctx.caps.label_length)
         rows.append([Button(text, action=f"p:{item.id}")])
     return rows
 

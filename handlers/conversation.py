@@ -8,10 +8,11 @@ there in the same transaction, so its effects happen once; a replay answers noth
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import cart, catalog, checkout, menu, orders, payment, words
+from handlers import cart, catalog, checkout, linking, menu, numbered, orders, payment, words
 from handlers.context import Ctx, Hook, Options, Router
 from handlers.events import Event, EventKind
 from handlers.screens import Button, Reply, Screen
@@ -28,7 +29,7 @@ MAX_TEXT = 4000
 
 def build_router() -> Router:
     router = Router()
-    for module in (menu, catalog, cart, checkout, orders, payment, words):
+    for module in (menu, catalog, cart, checkout, orders, payment, linking, words):
         router.include(module.router)
     return router
 
@@ -74,6 +75,10 @@ class Conversation:
                 language = customer.language
                 ctx = Ctx(session, event, customer, self.options)
                 reply = await self._route(ctx)
+                if ctx.caps.numbered_choices:
+                    reply = numbered.number_choices(reply, ctx.state, ctx.lang)
+                else:
+                    numbered.forget_choices(ctx.state)
                 await save_state(session, customer.id, ctx.state)
                 return reply
         except ShopError as error:  # rolled back by leaving the block
@@ -110,6 +115,10 @@ class Conversation:
 
     async def _route(self, ctx: Ctx) -> Reply:
         event = ctx.event
+        if event.kind is EventKind.TEXT and ctx.caps.numbered_choices:
+            action = numbered.chosen(ctx.state, event.text)
+            if action is not None:  # a typed number is that choice's button press
+                ctx.event = event = replace(event, kind=EventKind.ACTION, action=action, text="")
         if event.kind is EventKind.ACTION:
             found = self.router.find_action(event.action)
             if found is None:

@@ -59,6 +59,8 @@ class Capabilities:
     buttons_per_screen: int = 30
     label_length: int = 48
     return_url: str = ""
+    numbered_choices: bool = False
+    """No buttons show: a screen's choices are numbered in its text, chosen by typing."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,3 +29,14 @@ def shorten(text: str, limit: int) -> str:
     """Cut ``text`` to ``limit`` characters with an ellipsis, for buttons and quotes."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def fit_label(make: Callable[..., str], title: str, limit: int) -> str:
+    """``make(title=title)`` within ``limit`` characters: the title gives way (cut with "…"), so
+    what the label says beside it (the price, "sold out") is never what a cut takes."""
+    title = " ".join(title.split())
+    label = make(title=title)
+    overflow = len(label) - limit
+    if overflow <= 0:
+        return label
+    return make(title=shorten(title, max(len(title) - overflow, 1)))

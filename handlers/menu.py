@@ -1,4 +1,4 @@
-"""Main menu, help, language and forgetting personal data."""
+"""Main menu, help, language and forgetting personal data (Settings: handlers/linking.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def menu_buttons(ctx: Ctx) -> list[list[Button]]:
     return [
         [ctx.button("btn.catalog", "c"), ctx.button("btn.search", "s")],
         [cart, ctx.button("btn.orders", "o")],
-        [ctx.button("btn.help", "h"), ctx.button("btn.language", "l")],
+        [ctx.button("btn.help", "h"), ctx.button("btn.settings", "set")],
     ]
 
 

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import (
     Row,
     bindparam,
+    case,
     delete,
+    func,
     insert,
     select,
     update,
@@ -57,6 +59,13 @@ _customers, _accounts = table_of(Customer), table_of(ChannelAccount)
 _states = table_of(ConversationState)
 SHOPPER_COLUMNS = tuple(f.name for f in fields(Shopper) if f.name != "state")
 """The customer columns a Shopper copies, in its fields' order."""
+_siblings = _accounts.alias("siblings")
+_OTHERS_SEEN = (
+    select(func.max(_siblings.c.last_seen_at))
+    .where(_siblings.c.customer_id == _accounts.c.customer_id, _siblings.c.id != _accounts.c.id)
+    .scalar_subquery()
+)
+"""When the person last wrote from another of their messengers (None: they have one)."""
 _FIND = (
     select(
         *(_customers.c[name] for name in SHOPPER_COLUMNS),
@@ -65,6 +74,7 @@ _FIND = (
         _accounts.c.id.label("account_id"),
         _accounts.c.reachable,
         _accounts.c.last_seen_at,
+        _OTHERS_SEEN.label("others_seen"),
     )
     .select_from(_accounts)
     .join(_customers, _customers.c.id == _accounts.c.customer_id)
@@ -110,7 +120,8 @@ async def get_or_create_customer(
     held until the transaction ends, so one person's events are handled one at a time.
 
     Writing from an account also marks it reachable and recently used (at most one UPDATE
-    per few minutes, so reading the catalog does not write on every click).
+    per few minutes, so reading the catalog does not write on every click; at once when the
+    person last wrote from another messenger, so notifications follow them there).
     """
     row = await _find(session, account, lock=True)
     if row is not None:
@@ -120,7 +131,8 @@ async def get_or_create_customer(
 
 async def _seen(session: AsyncSession, row: Row[Any]) -> Shopper:
     now = utcnow()
-    if not row.reachable or now - row.last_seen_at > SEEN_GRANULARITY:
+    switched = row.others_seen is not None and row.others_seen >= row.last_seen_at
+    if not row.reachable or switched or now - row.last_seen_at > SEEN_GRANULARITY:
         await session.execute(
             update(_accounts)
             .where(_accounts.c.id == row.account_id)
@@ -205,6 +217,18 @@ async def mark_unreachable(session: AsyncSession, account: AccountRef) -> None:
     )
 
 
+async def mark_reachable(session: AsyncSession, account: AccountRef) -> None:
+    """The person allowed messages again (VK's message_allow): notifications may go there."""
+    await session.execute(
+        update(ChannelAccount)
+        .where(
+            ChannelAccount.channel == account.channel.value,
+            ChannelAccount.external_id == account.external_id,
+        )
+        .values(reachable=True)
+    )
+
+
 async def save_contact(
     session: AsyncSession, shopper: Shopper, *, name: str, phone: str, address: str | None
 ) -> None:
@@ -224,7 +248,9 @@ async def forget_personal_data(session: AsyncSession, shopper: Shopper) -> None:
 async def reachable_accounts(
     session: AsyncSession, customer_ids: list[int]
 ) -> dict[int, list[tuple[AccountRef, str]]]:
-    """Each customer's reachable accounts, most recently used first, with their language."""
+    """Each customer's reachable accounts with their language: the messenger they chose for
+    notifications first (Settings), then the most recently used."""
+    chosen = case((ChannelAccount.channel == Customer.notify_channel, 0), else_=1)
     query = (
         select(
             ChannelAccount.customer_id,
@@ -234,7 +260,7 @@ async def reachable_accounts(
         )
         .join(Customer)
         .where(ChannelAccount.customer_id.in_(customer_ids), ChannelAccount.reachable.is_(True))
-        .order_by(ChannelAccount.last_seen_at.desc())
+        .order_by(chosen, ChannelAccount.last_seen_at.desc())
     )
     found: dict[int, list[tuple[AccountRef, str]]] = {}
     for customer_id, channel, external_id, language in await session.execute(query):

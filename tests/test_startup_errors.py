@@ -175,6 +175,15 @@ def test_a_vk_token_of_another_community_names_the_group_id(tmp_path, emulators)
     assert one_line(result).startswith("Cannot start: VK_GROUP_ID: the token belongs to")
 
 
+def test_a_vk_token_that_may_not_manage_the_community_is_one_line(tmp_path, emulators):
+    emulators.vk.fail_next("groups.getLongPollSettings", 15)
+    result = run_bot(tmp_path, **emulators.settings())
+    assert result.returncode == 2
+    assert one_line(result).startswith(
+        "Cannot start: VK_GROUP_TOKEN: the token may not manage the community (error 15)"
+    )
+
+
 def test_refused_yookassa_keys_are_one_line(tmp_path, emulators):
     result = run_bot(tmp_path, **emulators.settings(YOOKASSA_SECRET_KEY="test_wrong"))
     assert result.returncode == 2

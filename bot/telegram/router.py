@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message, Update
 
@@ -41,7 +42,10 @@ async def message_handler(
     async def show(reply: Reply) -> None:
         await renderer.show(message.chat.id, reply)
 
-    await answering.answer(event, entry, show)
+    async def typing() -> None:
+        await message.bot.send_chat_action(message.chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
+
+    await answering.answer(event, entry, show, typing=typing)
 
 
 async def button_press_handler(
@@ -61,7 +65,11 @@ async def button_press_handler(
     async def press(toast: str | None) -> None:
         await _answer(query, (toast or "")[:TOAST_LIMIT] or None)
 
-    await answering.answer(callback_event(query, event_update.update_id), entry, show, press)
+    async def typing() -> None:
+        await query.bot.send_chat_action(chat_id, ChatAction.TYPING)  # type: ignore[union-attr]
+
+    event = callback_event(query, event_update.update_id)
+    await answering.answer(event, entry, show, press, typing=typing)
 
 
 async def _answer(query: CallbackQuery, toast: str | None = None) -> None:

@@ -39,6 +39,7 @@ class VkUpdate:
     peer_id: int
     press: ButtonPress | None = None
     inline_ok: bool | None = None  # the client shows inline callback buttons (None: unknown)
+    numbered: bool = False  # the client shows no inline keyboards: choices go by number
 
 
 def action_payload(action: str) -> str:
@@ -67,13 +68,26 @@ def _update_id(raw: dict[str, Any], fallback: str) -> str:
     return str(raw.get("event_id") or fallback)[:UPDATE_ID_LIMIT]
 
 
-def _client(obj: dict[str, Any]) -> tuple[str | None, bool | None]:
+@dataclass(frozen=True)
+class Client:
+    """What client_info says of the person's app (all unknown without it)."""
+
+    language: str | None = None
+    inline_ok: bool | None = None
+    numbered: bool = False
+
+
+def _client(obj: dict[str, Any]) -> Client:
     client = obj.get("client_info")
     if not isinstance(client, dict):
-        return None, None
+        return Client()
     actions = client.get("button_actions") or []
-    inline_ok = bool(client.get("inline_keyboard")) and "callback" in actions
-    return LANGUAGES.get(client.get("lang_id")), inline_ok  # type: ignore[arg-type]
+    inline = bool(client.get("inline_keyboard")) and bool(client.get("keyboard", True))
+    return Client(
+        LANGUAGES.get(client.get("lang_id")),  # type: ignore[arg-type]
+        inline and "callback" in actions,
+        numbered=not inline,
+    )
 
 
 def _command(text: str) -> tuple[str, str] | None:
@@ -92,18 +106,23 @@ def message_update(raw: dict[str, Any]) -> VkUpdate | None:
     user_id = _person(message.get("from_id"), message.get("peer_id"))
     if user_id is None:
         return None
-    language, inline_ok = _client(obj)
+    client = _client(obj)
     base: dict[str, Any] = {
         "account": AccountRef(Channel.VK, user_id),
         "update_id": _update_id(raw, f"m{message.get('id')}"),
-        "language_code": language,
+        "language_code": client.language,
     }
     text = message.get("text") or ""
     ref = str(message.get("ref") or "")  # vk.me/shop?ref=p_12: the link the person came by
     payload = parse_payload(message.get("payload")) or {}
 
     def event(kind: EventKind, **fields: Any) -> VkUpdate:
-        return VkUpdate(Event(kind=kind, **base, **fields), user_id, inline_ok=inline_ok)
+        return VkUpdate(
+            Event(kind=kind, **base, **fields),
+            user_id,
+            inline_ok=client.inline_ok,
+            numbered=client.numbered,
+        )
 
     if payload.get("command") == "start":
         return event(EventKind.COMMAND, command="start", text=ref)
@@ -151,6 +170,20 @@ def parse_update(raw: dict[str, Any], group_id: int) -> VkUpdate | None:
     if raw.get("type") == "message_event":
         return button_update(raw)
     return None
+
+
+def consent_change(raw: dict[str, Any], group_id: int) -> tuple[int, bool] | None:
+    """(user id, allowed) for message_allow / message_deny of ``group_id``, else None."""
+    kind = raw.get("type")
+    if kind not in ("message_allow", "message_deny") or raw.get("group_id") not in (
+        None,
+        group_id,
+    ):
+        return None
+    user_id = _object(raw).get("user_id")
+    if not isinstance(user_id, int) or not 0 < user_id < CHAT_PEER_START:
+        return None
+    return user_id, kind == "message_allow"
 
 
 def _object(raw: dict[str, Any], key: str | None = None) -> dict[str, Any]:

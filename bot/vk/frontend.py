@@ -21,21 +21,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api.bot_longpoll import VkBotLongPoll
 
 from bot import health
-from bot.frontend import Answering
+from bot.frontend import TYPING_AFTER, Answering
 from bot.inbox import InboxWorker
+from bot.vk import setup
 from bot.vk.calls import UNREACHABLE, error_code
-from bot.vk.events import VkUpdate, arrival, parse_update
+from bot.vk.events import VkUpdate, arrival, consent_change, parse_update
 from bot.vk.keyboards import INLINE_BUTTONS, LABEL_LIMIT
 from bot.vk.names import DisplayNames
 from bot.vk.render import TEXT_LIMIT, VkRenderer
 from bot.vk.sender import send_outbox_screen
+from bot.vk_session import VK_API_VERSION
 from handlers.conversation import Conversation
 from handlers.events import Capabilities
 from handlers.screens import Reply, Screen
 from handlers.texts import t
 from shop import inbox
-from shop.accounts import Channel
-from shop.customers import pick_language
+from shop.accounts import AccountRef, Channel
+from shop.customers import mark_reachable, mark_unreachable, pick_language
 from shop.inbox import Entry
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class VkFrontend:
         callback_secret: str = "",
         confirmation: str = "",
         longpoll_wait: int = LONGPOLL_WAIT,
+        typing_after: float = TYPING_AFTER,
     ) -> None:
         self.vk = vk
         self.conversation = conversation
@@ -92,6 +95,7 @@ class VkFrontend:
             lambda: self._capabilities,
             blocked,
             toast_after_screen=True,
+            typing_after=typing_after,
         )
         self.names = DisplayNames(vk)
         self.worker = worker
@@ -131,15 +135,12 @@ class VkFrontend:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         if self.callback_url:
-            if not self.confirmation:
-                log.error("VK: VK_CALLBACK_CONFIRMATION is empty; VK cannot confirm the URL")
-            log.info(
-                "VK: community %s receives events at %s%s (Callback API, API 5.199)",
-                self.group_id,
-                self.callback_url,
-                WEBHOOK_PATH,
-            )
+            await self._register_callback()
             return
+        try:
+            await setup.enable_long_poll(self.vk, self.group_id)
+        except Exception as error:
+            raise setup.setup_problem(error, "Long Poll API") from error
         poll = await asyncio.to_thread(VkBotLongPoll, self.vk, self.group_id, self.longpoll_wait)
         async with self.sessions() as session:
             saved = await inbox.load_position(session, self.position_key)
@@ -150,6 +151,23 @@ class VkFrontend:
         )
         self._poller.start()
         log.info("VK: community %s polls for events (Bots Long Poll)", self.group_id)
+
+    async def _register_callback(self) -> None:
+        """Know the confirmation string first (VK asks for it as soon as the server is
+        added), then register the server and its events with the community."""
+        url = self.callback_url + WEBHOOK_PATH
+        try:
+            if not self.confirmation:
+                self.confirmation = await setup.confirmation_code(self.vk, self.group_id)
+            await setup.register_callback_server(self.vk, self.group_id, url, self.callback_secret)
+        except Exception as error:
+            raise setup.setup_problem(error, "Callback API server") from error
+        log.info(
+            "VK: community %s receives events at %s (Callback API, API %s)",
+            self.group_id,
+            url,
+            VK_API_VERSION,
+        )
 
     async def stop(self) -> None:
         """Stop taking events; the poller may be held in a long poll request: it ends on its
@@ -225,15 +243,30 @@ class VkFrontend:
         """Answer a stored group event (the ones the shop does not answer are just taken)."""
         if self._stopping.is_set():
             raise ConnectionError("stopping")  # left pending for the next run
+        consent = consent_change(entry.payload, self.group_id)
+        if consent is not None:
+            await self._note_consent(*consent)
+            return
         update = parse_update(entry.payload, self.group_id)
         if update is not None:
             await self._handle(update, entry)
+
+    async def _note_consent(self, user_id: int, allowed: bool) -> None:
+        """The person allowed or denied the community's messages: the outbox stops or
+        resumes sending there (the same either way however often it comes)."""
+        account = AccountRef(Channel.VK, user_id)
+        async with self.sessions() as session, session.begin():
+            await (mark_reachable if allowed else mark_unreachable)(session, account)
+        log.info("%s %s messages", account, "allowed" if allowed else "denied")
 
     # answering
 
     async def _handle(self, update: VkUpdate, entry: Entry) -> None:
         event, press = update.event, update.press
-        self.renderer.remember_client(update.peer_id, update.inline_ok)
+        self.renderer.remember_client(update.peer_id, update.inline_ok, update.numbered)
+        caps = self._capabilities
+        if update.numbered:
+            caps = replace(caps, numbered_choices=True)
         if press is None:
             event = replace(event, display_name=await self.names.name(update.peer_id))
 
@@ -246,11 +279,14 @@ class VkFrontend:
                 toast_as_text=press is None,
             )
 
+        async def typing() -> None:
+            await self.renderer.typing(update.peer_id)
+
         if press is None:
-            await self.answering.answer(event, entry, show)
+            await self.answering.answer(event, entry, show, caps=caps, typing=typing)
             return
 
         async def answer_press(toast: str | None) -> None:
             await self.renderer.answer(press, toast)
 
-        await self.answering.answer(event, entry, show, answer_press)
+        await self.answering.answer(event, entry, show, answer_press, caps=caps, typing=typing)

@@ -3,7 +3,8 @@
 An inline keyboard (callback buttons under the message) holds at most 6 rows and 10 buttons.
 A screen with more, or a client that cannot show inline buttons, gets a one-time standard
 keyboard of text buttons (10 rows, 40 buttons) instead: VK hides it after a press, so no
-stale keyboard stays under the input field. Labels are cut to 40 characters, rows to 5.
+stale keyboard stays under the input field. Labels are cut to 40 characters (in the
+middle), rows to 5.
 """
 
 from __future__ import annotations
@@ -36,8 +37,14 @@ class Layout:
 
 
 def _label(text: str) -> str:
+    """The label within VK's 40 characters, cut in the middle: its start (a mark, a number)
+    and its end (a price, "sold out") are what a person reads a label by."""
     text = text.strip() or "·"
-    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+    if len(text) <= LABEL_LIMIT:
+        return text
+    head = (LABEL_LIMIT - 1) // 2
+    tail = LABEL_LIMIT - 1 - head
+    return text[:head].rstrip() + "…" + text[-tail:].lstrip()
 
 
 def _usable(button: Button) -> bool:

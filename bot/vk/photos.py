@@ -41,8 +41,8 @@ class PhotoUploads:
     async def attachment(self, photo: Photo, peer_id: int) -> str:
         """The photo's attachment string, uploading it first if VK has not got it yet.
 
-        A fresh upload is kept in memory; `save_uploads` writes it to the database once the
-        message is out, so the shopper does not wait for that write.
+        A fresh upload is kept in memory; `save_uploads` writes it to the database just
+        before the message goes (the upload is VK's either way), once per photo.
         """
         known = await self.ids.get(photo.id)
         if known:

@@ -71,6 +71,17 @@ def _shown(reply: Reply, toast_as_text: bool) -> list[Screen]:
     return screens
 
 
+def links_in_text(screen: Screen) -> Screen:
+    """The screen's link buttons as lines of its text, for an app that shows no inline
+    keyboard (a payment link added after the conversation numbered the choices)."""
+    links = [button for row in screen.buttons for button in row if button.url]
+    if not links:
+        return screen
+    rows = tuple(kept for row in screen.buttons if (kept := tuple(b for b in row if not b.url)))
+    lines = [f"{button.text}: {button.url}" for button in links]
+    return replace(screen, text="\n".join([*lines, "", screen.text]), buttons=rows)
+
+
 class VkRenderer:
     """Shows Replies in private chats of one community."""
 
@@ -85,15 +96,19 @@ class VkRenderer:
         self.sessions = sessions
         self.photos = PhotoUploads(vk, sessions, readers)
         self._inline_ok: OrderedDict[int, bool] = OrderedDict()
+        self._numbered: set[int] = set()
 
-    def remember_client(self, peer_id: int, inline_ok: bool | None) -> None:
-        """Note whether the person's app shows inline callback buttons (from client_info)."""
+    def remember_client(self, peer_id: int, inline_ok: bool | None, numbered: bool = False) -> None:
+        """Note whether the person's app shows inline callback buttons (from client_info), or
+        no inline keyboard at all (its links then go into the text)."""
         if inline_ok is None:
             return
         self._inline_ok[peer_id] = inline_ok
         self._inline_ok.move_to_end(peer_id)
+        (self._numbered.add if numbered else self._numbered.discard)(peer_id)
         while len(self._inline_ok) > REMEMBER_CLIENTS:
-            self._inline_ok.popitem(last=False)
+            forgotten, _ = self._inline_ok.popitem(last=False)
+            self._numbered.discard(forgotten)
 
     async def show(
         self,
@@ -131,15 +146,20 @@ class VkRenderer:
         params = await self._content(peer_id, screen)
         params["peer_id"] = peer_id
         params["random_id"] = random_id or fresh_random_id()
+        # A fresh upload is VK's whether the message goes or not: cached first, so nothing
+        # slow comes between this message and the call after it (deleting the old screen).
+        await self.photos.save_uploads()
         try:
-            sent = int(await call(self.vk, "messages.send", **params))
+            return int(await call(self.vk, "messages.send", **params))
         except vk_api.ApiError as error:
             screen = self._without_stale_photo(screen, error)
             params.update(await self._content(peer_id, screen))
-            sent = int(await call(self.vk, "messages.send", **params))
-        if screen.photo is not None:
             await self.photos.save_uploads()
-        return sent
+            return int(await call(self.vk, "messages.send", **params))
+
+    async def typing(self, peer_id: int) -> None:
+        """ "typing…" in the person's chat (VK shows it for up to 10 s, or until a message)."""
+        await call(self.vk, "messages.setActivity", peer_id=peer_id, type="typing")
 
     async def answer(self, press: ButtonPress, toast: str | None) -> None:
         """Stop the button's spinner, with the toast as a snackbar; a late answer is dropped."""
@@ -159,6 +179,8 @@ class VkRenderer:
             log.info("could not answer button press %s: %r", press.event_id, error)
 
     async def _content(self, peer_id: int, screen: Screen) -> dict[str, Any]:
+        if peer_id in self._numbered:
+            screen = links_in_text(screen)
         params: dict[str, Any] = {}
         if screen.text.strip():
             params["message"] = _cut(screen.text, TEXT_LIMIT)

@@ -38,7 +38,7 @@ RU: dict[str, str] = {
     "category.empty": "{title}\nЗдесь пока нет товаров.",
     "product.line": "{title} — {price}",
     "product.line_from": "{title} — от {price}",
-    "product.line_out": "{title} — нет в наличии",
+    "product.line_out": "✖ {title} — нет в наличии",
     "product.price": "Цена: {price}",
     "product.in_stock": "В наличии",
     "product.few_left": "Осталось мало: {count} шт.",
@@ -192,6 +192,7 @@ RU: dict[str, str] = {
     "error.units_limit": "Одного товара можно держать в неоплаченных заказах не больше {limit} "
     "шт. Уменьшите количество или оплатите либо отмените неоплаченный заказ.",
     "media.unsupported": "Я понимаю текст и кнопки. Напишите, что ищете, или откройте меню.",
+    "numbered.hint": "Чтобы выбрать, напишите номер.",
     "forget.done": "Мы удалили ваши имя, телефон и адрес. Заказы остались в истории.",
 }
 
@@ -223,7 +224,7 @@ EN: dict[str, str] = {
     "category.empty": "{title}\nNo products here yet.",
     "product.line": "{title} — {price}",
     "product.line_from": "{title} — from {price}",
-    "product.line_out": "{title} — out of stock",
+    "product.line_out": "✖ {title} — out of stock",
     "product.price": "Price: {price}",
     "product.in_stock": "In stock",
     "product.few_left": "Only {count} left",
@@ -372,6 +373,7 @@ EN: dict[str, str] = {
     "Reduce the quantity, or pay for or cancel an unpaid order.",
     "media.unsupported": "I understand text and buttons. Type what you are looking for or "
     "open the menu.",
+    "numbered.hint": "To choose, type the number.",
     "forget.done": "We erased your name, phone and address. Your orders stay in the history.",
 }
 

@@ -8,7 +8,7 @@ list of the words its documents hold (kept by triggers too) with a pg_trgm GIN i
 Made by hand, kept out of autogenerate (shop.search).
 
 Revision ID: 10d7ba0cd992
-Revises: 139460bfdb25
+Revises: 45bc74f53652
 Create Date: 2026-12-03 22:02:20.173898
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "10d7ba0cd992"
-down_revision: str | None = "139460bfdb25"
+down_revision: str | None = "45bc74f53652"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,6 +3,7 @@
 from shop.db import Base
 from shop.models.catalog import Category, Product, ProductPhoto, Variant
 from shop.models.customers import ChannelAccount, Customer
+from shop.models.linking import LinkAttempt, LinkCode
 from shop.models.orders import (
     CartLine,
     DeliveryMethod,
@@ -40,6 +41,8 @@ __all__ = [
     "DeliveryMethod",
     "InboxEvent",
     "InboxStatus",
+    "LinkAttempt",
+    "LinkCode",
     "Order",
     "OrderEvent",
     "OrderEventKind",

@@ -25,6 +25,9 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notify_channel: Mapped[str | None] = mapped_column(String(16))
+    """Where notifications go when the person has several messengers (their choice in
+    Settings); None: the one they used last."""
 
     accounts: Mapped[list[ChannelAccount]] = relationship(back_populates="customer")
 

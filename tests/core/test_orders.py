@@ -33,7 +33,7 @@ def _open(current: OrderStatus) -> set[OrderStatus]:
     return {target for target, guard in TRANSITIONS[current].items() if guard is None}
 
 
-LEGAL = [(a, b) for a in TRANSITIONS for b in _open(a) if a is not S.NEW]
+LEGAL = [(a, b) for a in TRANSITIONS for b in sorted(_open(a)) if a is not S.NEW]
 ILLEGAL = [(a, b) for a in PATH_TO for b in S if b not in _open(a) and b is not S.NEW]
 GUARDED = [(a, b, guard) for a in TRANSITIONS for b, guard in TRANSITIONS[a].items() if guard]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.emulators.vk.state import Inbound, now
+from tests.emulators.vk.state import CallbackServer, Inbound, now
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,9 @@ class CallbackPusher:
         *,
         retries: int = 3,
         backoff: float = 0.05,
+        server: CallbackServer | None = None,
     ) -> None:
+        self.server = server  # a server the bot registered: only its events are sent
         self.group_id = group_id
         self.url = url
         self.secret = secret
@@ -68,6 +70,10 @@ class CallbackPusher:
                 f"got HTTP {status} {text[:200]!r}"
             )
         return text
+
+    def sends(self, kind: str) -> bool:
+        """Whether VK sends events of this type here (switched on for the server)."""
+        return self.server is None or kind in self.server.events
 
     async def push(self, inbound: Inbound) -> None:
         """Deliver one event; mark it delivered on "ok", failed after the last retry."""

@@ -115,6 +115,18 @@ class Person:
     def allow_messages(self) -> None:
         self.user.allows_messages = True
 
+    def deny_messages_from_the_community(self) -> Inbound:
+        """The person turns the community's messages off: VK sends message_deny."""
+        self.user.allows_messages = False
+        obj = {"user_id": self.id}
+        return self.emu.deliver(self.group, self.peer_id, "message_deny", obj)
+
+    def allow_messages_from_the_community(self) -> Inbound:
+        """The person turns them on again: VK sends message_allow."""
+        self.user.allows_messages = True
+        obj = {"user_id": self.id, "key": ""}
+        return self.emu.deliver(self.group, self.peer_id, "message_allow", obj)
+
     # what the person does
 
     async def send(
@@ -280,8 +292,8 @@ class Person:
             "message": message.to_api(),
             "client_info": {
                 "button_actions": BUTTON_ACTIONS,
-                "keyboard": True,
-                "inline_keyboard": self.user.inline_keyboard,
+                "keyboard": self.user.keyboard,
+                "inline_keyboard": self.user.inline_keyboard and self.user.keyboard,
                 "carousel": True,
                 "lang_id": LANG_IDS.get(self.user.lang, 0),
             },

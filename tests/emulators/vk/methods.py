@@ -84,6 +84,7 @@ class Methods:
             "messages.edit": self.messages_edit,
             "messages.delete": self.messages_delete,
             "messages.sendMessageEventAnswer": self.messages_send_message_event_answer,
+            "messages.setActivity": self.messages_set_activity,
             "users.get": self.users_get,
             "photos.getMessagesUploadServer": self.photos_get_messages_upload_server,
             "photos.saveMessagesPhoto": self.photos_save_messages_photo,
@@ -122,6 +123,8 @@ class Methods:
     def groups_get_long_poll_server(self, call: Call) -> dict[str, str]:
         if call.int("group_id") != call.group.id:
             raise VkError(15, "this token belongs to another community")
+        if not call.group.longpoll_enabled:
+            raise param_error("longpoll for this group is not enabled")
         return self.longpoll(call.group).server_info()
 
     # messages
@@ -310,6 +313,19 @@ class Methods:
             data = self._event_data(call.get("event_data"))
         inbound.answered = True
         self.on_event_answer(inbound, data)
+        return 1
+
+    def messages_set_activity(self, call: Call) -> int:
+        """ "typing…" in the person's chat for a few seconds (recorded in the call log)."""
+        group_id = call.int("group_id")
+        if group_id is not None and group_id != call.group.id:
+            raise VkError(15, "Access denied: this token belongs to another community")
+        peer_id = call.int("peer_id") or call.int("user_id")
+        if peer_id is None:
+            raise param_error("peer_id is undefined")
+        user = self.world.users.get(peer_id)
+        if peer_id >= CHAT_PEER_START or user is None or not user.allows_messages:
+            raise VkError(901)
         return 1
 
     @staticmethod

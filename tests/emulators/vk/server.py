@@ -22,12 +22,14 @@ from aiohttp import BodyPartReader, web
 
 from tests.emulators.vk import schema
 from tests.emulators.vk.callback import CallbackPusher, PushAttempt
+from tests.emulators.vk.community import CommunitySettings
 from tests.emulators.vk.driver import Person
 from tests.emulators.vk.errors import BAD_TOKEN, VkError
 from tests.emulators.vk.longpoll import LongPoll
 from tests.emulators.vk.media import Media
 from tests.emulators.vk.methods import Call, Methods
 from tests.emulators.vk.state import (
+    CallbackServer,
     CallRecord,
     Conversation,
     Group,
@@ -55,11 +57,14 @@ class VkEmulator:
         self.world = World()
         self.media = Media()
         self.methods = Methods(self.world, self.media, self._longpoll, self._on_event_answer)
+        self.methods.table.update(CommunitySettings(self._confirm_server).table)
         self.base_url = ""
         self.in_flight = 0  # API and upload requests being answered right now
         self.last_activity = now()
         self._longpolls: dict[int, LongPoll] = {}
-        self._pushers: dict[int, CallbackPusher] = {}
+        self._pushers: dict[int, CallbackPusher] = {}  # set by a test (use_callback)
+        # (group id, server id) -> the pusher of a server a bot registered, once confirmed
+        self._server_pushers: dict[tuple[int, int], CallbackPusher] = {}
         self._persons: dict[tuple[int, int], Person] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -91,7 +96,7 @@ class VkEmulator:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for pusher in self._pushers.values():
+        for pusher in [*self._pushers.values(), *self._server_pushers.values()]:
             await pusher.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -116,15 +121,22 @@ class VkEmulator:
     # set-up
 
     def create_group(
-        self, name: str = "Shop", screen_name: str = "shop", *, group_id: int | None = None
+        self,
+        name: str = "Shop",
+        screen_name: str = "shop",
+        *,
+        group_id: int | None = None,
+        longpoll_enabled: bool = True,
     ) -> Group:
-        """A community with a fresh token; it delivers events by long poll until told otherwise."""
+        """A community with a fresh token; it delivers events by long poll until told otherwise
+        (``longpoll_enabled=False``: as a new community, until the bot switches it on)."""
         group = Group(
             id=group_id or next(self._group_ids),
             name=name,
             screen_name=screen_name,
             token=new_token(),
             confirmation=secrets.token_hex(4),
+            longpoll_enabled=longpoll_enabled,
         )
         self.world.groups[group.id] = group
         self.world.tokens[group.token] = group
@@ -140,6 +152,7 @@ class VkEmulator:
         user_id: int | None = None,
         screen_name: str = "",
         inline_keyboard: bool = True,
+        keyboard: bool = True,
     ) -> Person:
         """A person writing to `group`; the same `user_id` in two groups is one VK user."""
         uid = user_id or next(self._user_ids)
@@ -152,6 +165,7 @@ class VkEmulator:
                 lang=lang,
                 screen_name=screen_name,
                 inline_keyboard=inline_keyboard,
+                keyboard=keyboard,
             )
             self.world.users[uid] = user
         person = Person(self, group, user)
@@ -181,6 +195,22 @@ class VkEmulator:
         if old is not None:
             await old.close()
         self._pushers[group.id] = pusher
+
+    async def wait_for_callback(self, group: Group, within: float = 5.0) -> CallbackServer:
+        """Wait until a Callback API server the bot registered is confirmed (events go there)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            live = self._registered(group)
+            if live and live[0].server is not None:
+                return live[0].server
+            if loop.time() > deadline:
+                servers = [s.to_api() for s in group.callback_servers]
+                raise AssertionError(
+                    f"no confirmed Callback API server for {group.id}: {servers}; calls:\n"
+                    + self.recent_calls()
+                )
+            await asyncio.sleep(0.01)
 
     async def use_longpoll(self, group: Group) -> None:
         """Stop pushing the community's events; deliver them by long poll again."""
@@ -260,7 +290,8 @@ class VkEmulator:
 
     def callback_log(self, group: Group) -> list[PushAttempt]:
         pusher = self._pushers.get(group.id)
-        return list(pusher.log) if pusher else []
+        pushers = [pusher] if pusher else self._registered(group)
+        return [attempt for each in pushers for attempt in each.log]
 
     def longpoll(self, group: Group) -> LongPoll:
         return self._longpoll(group)
@@ -292,14 +323,30 @@ class VkEmulator:
             answer_id=answer_id or None,
         )
         self.world.inbound.append(inbound)
-        pusher = self._pushers.get(group.id)
-        if pusher is not None:
-            task = asyncio.get_running_loop().create_task(pusher.push(inbound))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        manual = self._pushers.get(group.id)
+        pushers = [manual] if manual is not None else self._registered(group)
+        if pushers:  # VK sends the event to every confirmed server that takes its type
+            targets = [pusher for pusher in pushers if pusher.sends(kind)]
+            if not targets:
+                inbound.failed = f"{kind} is not switched on for the Callback API server"
+            for pusher in targets:
+                task = asyncio.get_running_loop().create_task(pusher.push(inbound))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        elif group.longpoll_events is not None and kind not in group.longpoll_events:
+            inbound.failed = f"{kind} is not switched on in the Long Poll settings"
         else:
             self._longpoll(group).push(inbound)
         return inbound
+
+    def _registered(self, group: Group) -> list[CallbackPusher]:
+        """Pushers of the community's confirmed servers that still exist, oldest first."""
+        return [
+            pusher
+            for server in group.callback_servers
+            if server.status == "ok"
+            and (pusher := self._server_pushers.get((group.id, server.id))) is not None
+        ]
 
     def quiet_for(self) -> float:
         """Seconds since the last API or upload request ended (0 while one is in flight)."""
@@ -314,6 +361,32 @@ class VkEmulator:
         if group.id not in self._longpolls:
             self._longpolls[group.id] = LongPoll(group.id, self._longpoll_url(group.id))
         return self._longpolls[group.id]
+
+    def _confirm_server(self, group: Group, server: CallbackServer) -> None:
+        """As VK does for a server added or edited: ask its URL for the confirmation string
+        (soon after the call that added it), then push the community's events there."""
+        server.status = "wait"
+        task = asyncio.get_running_loop().create_task(self._confirm(group, server))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _confirm(self, group: Group, server: CallbackServer) -> None:
+        pusher = CallbackPusher(group.id, server.url, server.secret_key, server=server)
+        try:
+            await pusher.confirm(group.confirmation)
+        except AssertionError as error:
+            server.status = "failed"
+            self.world.warnings.append(f"callback server {server.id}: {error}")
+            await pusher.close()
+            return
+        if server not in group.callback_servers:  # deleted meanwhile
+            await pusher.close()
+            return
+        server.status = "ok"
+        old = self._server_pushers.pop((group.id, server.id), None)
+        if old is not None:
+            await old.close()
+        self._server_pushers[(group.id, server.id)] = pusher
 
     def _on_event_answer(self, inbound: Inbound, data: dict[str, Any]) -> None:
         person = self._persons.get((inbound.group_id, inbound.peer_id))

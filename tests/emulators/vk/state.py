@@ -17,8 +17,35 @@ CHAT_PEER_START = 2_000_000_000
 
 
 @dataclass
+class CallbackServer:
+    """A Callback API server of a community, as groups.getCallbackServers lists it."""
+
+    id: int
+    title: str
+    url: str
+    secret_key: str
+    creator_id: int = 0
+    status: str = "unconfigured"  # then "wait" while VK confirms it, "ok" or "failed"
+    api_version: str = ""
+    events: set[str] = field(default_factory=set)
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "creator_id": self.creator_id,
+            "url": self.url,
+            "secret_key": self.secret_key,
+            "status": self.status,
+        }
+
+
+@dataclass
 class Group:
-    """A community with its token and the Callback API confirmation string VK shows."""
+    """A community with its token and the Callback API confirmation string VK shows.
+
+    ``longpoll_events`` None: the Long Poll settings were never set through the API, and
+    every event is delivered (a community set up by hand in a test)."""
 
     id: int
     name: str
@@ -26,10 +53,18 @@ class Group:
     token: str
     confirmation: str
     message_seq: int = 0  # ids in the community's mailbox
+    longpoll_enabled: bool = True
+    longpoll_api_version: str = ""
+    longpoll_events: set[str] | None = None
+    callback_servers: list[CallbackServer] = field(default_factory=list)
+    server_seq: int = 0
 
     def next_message_id(self) -> int:
         self.message_seq += 1
         return self.message_seq
+
+    def server(self, server_id: int | None) -> CallbackServer | None:
+        return next((s for s in self.callback_servers if s.id == server_id), None)
 
 
 @dataclass
@@ -42,7 +77,8 @@ class User:
     lang: str = "ru"
     screen_name: str = ""
     allows_messages: bool = True
-    inline_keyboard: bool = True
+    inline_keyboard: bool = True  # client_info: the app shows inline keyboards
+    keyboard: bool = True  # client_info: the app shows keyboards at all
 
 
 LANG_IDS = {"ru": 0, "uk": 1, "be": 2, "en": 3, "es": 4, "fi": 5, "de": 6, "it": 7}
