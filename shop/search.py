@@ -61,12 +61,12 @@ def _index_for(session: AsyncSession) -> SearchIndex:
     return SqliteIndex() if session.get_bind().dialect.name == "sqlite" else PostgresIndex()
 
 
-async def resolve_words(index: SearchIndex, session: AsyncSession, query: str) -> list[Word]:
-    """The query's words, typos replaced by their fixes, words found nowhere dropped."""
-    words = query_words(query)
-    if not words:
-        return []
+async def resolve_words(index: SearchIndex, session: AsyncSession, words: list[Word]) -> bool:
+    """Replace typos among ``words`` by their fixes and drop words found nowhere, in place;
+    False when every word occurs as typed (nothing changed)."""
     found = await index.occurring(session, words)
+    if all(found):
+        return False
     typos = [
         word
         for word, hit in zip(words, found, strict=True)
@@ -74,9 +74,10 @@ async def resolve_words(index: SearchIndex, session: AsyncSession, query: str) -
     ]
     if typos:
         await _fix_typos(index, session, typos)
-    return [
+    words[:] = [
         word for word, hit in zip(words, found, strict=True) if hit or (word.fixed and word.exact)
     ]
+    return True
 
 
 async def _fix_typos(index: SearchIndex, session: AsyncSession, typos: list[Word]) -> None:
@@ -105,10 +106,13 @@ async def matching_products(
     session: AsyncSession, query: str, limit: int = CANDIDATES
 ) -> list[tuple[int, int]]:
     """(product id, relevance) of products matching the query."""
-    index = _index_for(session)
-    words = await resolve_words(index, session, query)
+    words = query_words(query)
     if not words:
         return []
+    index = _index_for(session)
     found = await _candidates(index, session, words, limit)
+    if not found and await resolve_words(index, session, words) and words:
+        # Only a query some word of which occurs nowhere finds nothing as typed.
+        found = await _candidates(index, session, words, limit)
     score = relevance(words)
     return [(c.product_id, score(c.title, c.labels)) for c in found]
