@@ -51,10 +51,11 @@ class SearchIndex(Protocol):
         """For each word, words of the catalog's documents that may be within its typo
         distance (a superset: shop.search_query.close_words decides)."""
 
-    async def find(
-        self, session: AsyncSession, words: list[Word], limit: int, *, in_title: bool = False
-    ) -> list[Candidate]:
-        """The first ``limit`` products (by id) whose document, or title, holds every word."""
+    async def find(self, session: AsyncSession, words: list[Word], limit: int) -> list[Candidate]:
+        """Products whose document holds every word: all of them when fewer than ``limit``,
+        else the first ``limit`` of those with every word in the title, then of the others
+        (each by id). No database rank is computed (ranking every match of a common word
+        costs more than the whole search may), so both databases pick the same."""
 
 
 def _index_for(session: AsyncSession) -> SearchIndex:
@@ -88,20 +89,6 @@ async def _fix_typos(index: SearchIndex, session: AsyncSession, typos: list[Word
         word.exact = set(close_words(word.typed, found)[:MAX_FIXES])
 
 
-async def _candidates(
-    index: SearchIndex, session: AsyncSession, words: list[Word], limit: int
-) -> list[Candidate]:
-    """Products holding every word: all of them when fewer than ``limit``, else those with
-    every word in the title first. No database rank is computed (ranking every match of a
-    common word costs more than the whole search may), so both databases pick the same."""
-    found = await index.find(session, words, limit)
-    if len(found) < limit:
-        return found
-    first = await index.find(session, words, limit, in_title=True)
-    taken = {candidate.product_id for candidate in first}
-    return (first + [candidate for candidate in found if candidate.product_id not in taken])[:limit]
-
-
 async def matching_products(
     session: AsyncSession, query: str, limit: int = CANDIDATES
 ) -> list[tuple[int, int]]:
@@ -110,9 +97,9 @@ async def matching_products(
     if not words:
         return []
     index = _index_for(session)
-    found = await _candidates(index, session, words, limit)
+    found = await index.find(session, words, limit)
     if not found and await resolve_words(index, session, words) and words:
         # Only a query some word of which occurs nowhere finds nothing as typed.
-        found = await _candidates(index, session, words, limit)
+        found = await index.find(session, words, limit)
     score = relevance(words)
     return [(c.product_id, score(c.title, c.labels)) for c in found]

@@ -29,7 +29,8 @@ _NEIGHBOURS = text(
 )
 _FIND = text(
     "SELECT product_id, title, labels FROM product_search "
-    "WHERE document @@ to_tsquery('simple', :q) ORDER BY product_id LIMIT :limit"
+    "WHERE document @@ to_tsquery('simple', :q) "
+    "ORDER BY document @@ to_tsquery('simple', :in_title) DESC, product_id LIMIT :limit"
 )
 
 
@@ -56,9 +57,12 @@ class PostgresIndex:
             near[i - 1].add(word)
         return near
 
-    async def find(
-        self, session: AsyncSession, words: list[Word], limit: int, *, in_title: bool = False
-    ) -> list[Candidate]:
-        query = " & ".join(word_query(word, in_title) for word in words)
-        rows = await session.execute(_FIND, {"q": query, "limit": limit})
+    async def find(self, session: AsyncSession, words: list[Word], limit: int) -> list[Candidate]:
+        """One pass over the matches: title matches first, each part by id."""
+        params = {
+            "q": " & ".join(word_query(word) for word in words),
+            "in_title": " & ".join(word_query(word, in_title=True) for word in words),
+            "limit": limit,
+        }
+        rows = await session.execute(_FIND, params)
         return [Candidate(*row) for row in rows]

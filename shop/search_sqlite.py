@@ -92,9 +92,18 @@ class SqliteIndex:
             for word in words
         ]
 
-    async def find(
-        self, session: AsyncSession, words: list[Word], limit: int, *, in_title: bool = False
-    ) -> list[Candidate]:
-        match = match_expression(words, in_title)
+    async def find(self, session: AsyncSession, words: list[Word], limit: int) -> list[Candidate]:
+        """FTS5 reads matches in rowid order at no cost: all of them, or when there are more
+        than ``limit``, the title matches first in a second query."""
+        found = await self._find(session, match_expression(words), limit)
+        if len(found) < limit:
+            return found
+        first = await self._find(session, match_expression(words, in_title=True), limit)
+        taken = {candidate.product_id for candidate in first}
+        rest = [candidate for candidate in found if candidate.product_id not in taken]
+        return (first + rest)[:limit]
+
+    @staticmethod
+    async def _find(session: AsyncSession, match: str, limit: int) -> list[Candidate]:
         rows = await session.execute(_FIND, {"match": match, "limit": limit})
         return [Candidate(*row) for row in rows]
