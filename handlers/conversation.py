@@ -27,6 +27,7 @@ from handlers import (
     settings,
     support,
     support_chat,
+    words,
 )
 from handlers.context import Ctx, Fetch, Hook, Options, Router
 from handlers.events import Event, EventKind
@@ -58,6 +59,7 @@ def build_router() -> Router:
         settings,
         support,
         support_chat,
+        words,  # greetings and menu words: the last free-input hook before the search
     )
     for module in features:
         router.include(module.router)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from shop.errors import ShopError
 from shop.models import Category, Product, ProductPhoto, Variant
-from shop.search import matching_product_ids
+from shop.search import matching_products
 from shop.stock import product_shown, variant_shown
 
 PAGE_SIZE = 6
@@ -174,20 +174,20 @@ async def search_products(
     per_page: int = PAGE_SIZE,
     language: str = "ru",
 ) -> ProductPage:
-    """Visible products matching every word of ``text``, best match first."""
-    ids = await matching_product_ids(session, text)
-    if not ids:
+    """Visible products matching the words of ``text`` (typos forgiven): the most relevant
+    first, in stock before sold out among equally relevant ones, then in catalog order."""
+    found = await matching_products(session, text)
+    if not found:
         return ProductPage([], 1, 1, 0)
+    relevance = dict(found)
     found_rows = await session.execute(
-        _summaries().where(Product.id.in_(ids)), {"language": language}
+        _summaries().where(Product.id.in_(relevance)), {"language": language}
     )
-    rows = found_rows.all()
-    rank = {pid: position for position, pid in enumerate(ids)}
-    found = sorted(rows, key=lambda row: (not (row[3] or 0) > 0, rank[row[0]]))
-    pages = _page_count(len(found), per_page)
+    rows = sorted(found_rows, key=lambda row: (-relevance[row[0]], not (row[3] or 0) > 0, row[0]))
+    pages = _page_count(len(rows), per_page)
     page = min(max(page, 1), pages)
-    chunk = found[(page - 1) * per_page : page * per_page]
-    return ProductPage([_summary(row) for row in chunk], page, pages, len(found))
+    chunk = rows[(page - 1) * per_page : page * per_page]
+    return ProductPage([_summary(row) for row in chunk], page, pages, len(rows))
 
 
 _PRODUCT = (

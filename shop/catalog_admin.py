@@ -25,7 +25,7 @@ from shop.models import (
     ProductPhoto,
     Variant,
 )
-from shop.search import matching_product_ids
+from shop.search import matching_products
 
 MAX_PRICE = 100_000_000_00
 """A hundred million roubles, in kopecks: anything above is a typo."""
@@ -162,7 +162,8 @@ async def set_hidden(session: AsyncSession, actor: AccountRef, sku: str, hidden:
 async def find(session: AsyncSession, text: str, limit: int = FIND_LIMIT) -> list[Found]:
     """SKUs whose SKU contains ``text`` or whose product the search finds, hidden too."""
     pattern = "%" + text.strip().lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-    product_ids = await matching_product_ids(session, text, limit=limit)
+    matches = await matching_products(session, text, limit=limit)
+    product_ids = [pid for pid, _ in matches]
     rows = await session.execute(
         select(
             Product.id,

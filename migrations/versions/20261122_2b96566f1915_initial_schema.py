@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from shop import search
-
 revision: str = "2b96566f1915"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -386,14 +384,48 @@ def downgrade() -> None:
     op.drop_table("categories")
 
 
+def _yo(column: str) -> str:
+    return f"replace(replace({column}, 'ё', 'е'), 'Ё', 'Е')"
+
+
+# The first full-text search objects, frozen here as they were made (a later revision
+# replaces them); dialect-specific DDL, kept out of autogenerate.
+SQLITE_DDL = [
+    """CREATE VIRTUAL TABLE product_fts USING fts5(
+        title, description, tokenize='unicode61 remove_diacritics 2')""",
+    f"""CREATE TRIGGER product_fts_ai AFTER INSERT ON products BEGIN
+        INSERT INTO product_fts(rowid, title, description)
+        VALUES (new.id, {_yo("new.title")}, {_yo("new.description")}); END""",
+    """CREATE TRIGGER product_fts_ad AFTER DELETE ON products BEGIN
+        DELETE FROM product_fts WHERE rowid = old.id; END""",
+    f"""CREATE TRIGGER product_fts_au AFTER UPDATE OF title, description ON products BEGIN
+        DELETE FROM product_fts WHERE rowid = old.id;
+        INSERT INTO product_fts(rowid, title, description)
+        VALUES (new.id, {_yo("new.title")}, {_yo("new.description")}); END""",
+    f"""INSERT INTO product_fts(rowid, title, description)
+        SELECT id, {_yo("title")}, {_yo("description")} FROM products""",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS product_fts_au",
+    "DROP TRIGGER IF EXISTS product_fts_ad",
+    "DROP TRIGGER IF EXISTS product_fts_ai",
+    "DROP TABLE IF EXISTS product_fts",
+]
+PG_DOCUMENT = (
+    "to_tsvector('simple'::regconfig, translate(coalesce(title, '') || ' ' || "
+    "coalesce(description, ''), 'ёЁ', 'еЕ'))"
+)
+PG_DDL = [f"CREATE INDEX ix_products_search ON products USING gin (({PG_DOCUMENT}))"]
+PG_DROP = ["DROP INDEX IF EXISTS ix_products_search"]
+
+
 def _create_search_index() -> None:
-    """Full-text search objects are dialect-specific DDL, kept out of autogenerate."""
     is_sqlite = op.get_bind().dialect.name == "sqlite"
-    for statement in search.SQLITE_DDL if is_sqlite else search.PG_DDL:
+    for statement in SQLITE_DDL if is_sqlite else PG_DDL:
         op.execute(statement)
 
 
 def _drop_search_index() -> None:
     is_sqlite = op.get_bind().dialect.name == "sqlite"
-    for statement in search.SQLITE_DROP if is_sqlite else search.PG_DROP:
+    for statement in SQLITE_DROP if is_sqlite else PG_DROP:
         op.execute(statement)
