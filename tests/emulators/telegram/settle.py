@@ -11,8 +11,8 @@ An update is settled when all of these hold:
     count (it announces a reaction, it is not one);
 (c) the bot is quiet: no call of it is in flight (long polls excepted) and none
     began or ended for ``quiet_period`` (0.05 s), or ``weak_quiet_period``
-    (0.3 s) when the only reaction so far is answerCallbackQuery, which
-    handlers often send before the real work.
+    (1.2 s) when the only reaction so far is answerCallbackQuery, which a bot
+    sends before the real work when that work is slow (ours: after 1 s).
 
 With ``reactions_in_own_chat`` (many people at once) (b) counts only calls in
 the update's own chat or answering its query. (c) stays bot-wide on purpose:

@@ -38,7 +38,8 @@ class EmulatorConfig:
     callback_timeout: float = 15.0
     precheckout_timeout: float = 10.0
     quiet_period: float = 0.05
-    weak_quiet_period: float = 0.3
+    weak_quiet_period: float = 1.2
+    """A bot answers a slow press within about a second and draws the screen later."""
     settle_timeout: float = 5.0
     # With many people at once, a message to another chat is someone else's answer:
     # then only a reaction in the update's own chat (or to its query) settles it.

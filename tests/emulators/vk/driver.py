@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from tests.emulators.vk.server import VkEmulator
 
 POLL_INTERVAL = 0.01
+WEAK_QUIET = 1.2
+"""How long the bot stays quiet after answering only a press before it counts as done."""
 REPLY_METHODS = frozenset({"messages.send", "messages.edit", "messages.delete"})
 BUTTON_ACTIONS = [
     "text",
@@ -233,25 +235,30 @@ class Person:
     def _settled(self, inbound: Inbound, expect_reply: bool) -> bool:
         if inbound.delivered_at is None:
             return False
-        if expect_reply and not self._replied(inbound):
+        replied = self._replied(inbound)
+        if expect_reply and not replied:
             return False
         if self.emu.in_flight:
             return False
         quiet_since = max(self.emu.last_activity, inbound.delivered_at)
-        return now() - quiet_since >= self.emu.quiet
+        # Only the press answered so far: a slow press is answered first, its screen later.
+        quiet = WEAK_QUIET if replied == "weak" else self.emu.quiet
+        return now() - quiet_since >= max(quiet, self.emu.quiet)
 
-    def _replied(self, inbound: Inbound) -> bool:
+    def _replied(self, inbound: Inbound) -> str | None:
+        """ "strong" (a message), "weak" (only the press's answer) or None: the reaction."""
+        found = None
         for call in reversed(self.emu.world.calls):
             if call.seq <= inbound.seq:
-                return False
+                return found
             if call.fault:
                 continue
             if call.method == "messages.sendMessageEventAnswer":
                 if inbound.answer_id and call.params.get("event_id") == inbound.answer_id:
-                    return True
+                    found = "weak"
             elif call.method in REPLY_METHODS and inbound.peer_id in call.peers():
-                return True
-        return False
+                return "strong"
+        return found
 
     def _timeout_report(self, inbound: Inbound, expect_reply: bool) -> str:
         if inbound.delivered_at is None:
