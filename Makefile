@@ -25,8 +25,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# The suite mostly waits on emulators and bot processes, so four workers on two cores
+# (each with its own PostgreSQL database) finish it in about half the time.
+TEST_WORKERS ?= 4
+
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # Pins the newest versions pyproject.toml allows; pip-tools lives in a throwaway venv.
 lock:

@@ -1,6 +1,7 @@
 """Database fixtures: every core test runs on SQLite and, when TEST_DATABASE_URL is set, on
-PostgreSQL. Each backend gets a freshly migrated database per run; tests never see each
-other's data (SQLite: a copy of the migrated file per test; PostgreSQL: tables truncated).
+PostgreSQL. Each backend gets a freshly migrated database per run (per xdist worker); tests
+never see each other's data (SQLite: a copy of the migrated file per test; PostgreSQL: tables
+truncated before each test).
 """
 
 from __future__ import annotations
@@ -94,8 +95,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite+aiosqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_url")
-    yield url
+    # Emptied before rather than after: a write an earlier test's bot made while stopping
+    # (after its teardown) cannot leak into this test.
     run_apart(_truncate_all, url)
+    yield url
 
 
 @pytest.fixture
