@@ -46,8 +46,8 @@ async def test_lanes_are_handled_in_order_and_a_failing_event_is_parked(sessions
     worker.register("test", handle, on_parked=apologise)
     await worker.accept([arrival(1, "a"), arrival(2, "a"), arrival(3, "a"), arrival(4, "b")])
     await worker.idle()
-    # 2 failed once: the lane waits for its retry, other lanes go on.
-    assert seen == [1, 4]
+    # 2 failed once: the lane waits for its retry, other lanes go on (side by side).
+    assert sorted(seen) == [1, 4]
     for _ in range(inbox.MAX_ATTEMPTS):
         async with sessions() as session, session.begin():
             await session.execute(
@@ -55,7 +55,7 @@ async def test_lanes_are_handled_in_order_and_a_failing_event_is_parked(sessions
             )
         await worker.sweep(older_than=timedelta(0))
         await worker.idle()
-    assert seen == [1, 4, 3]
+    assert sorted(seen[:2]) == [1, 4] and seen[2:] == [3]
     assert apologies == [2]
     stored = await rows(sessions)
     assert stored[2] == (InboxStatus.PARKED, inbox.MAX_ATTEMPTS)

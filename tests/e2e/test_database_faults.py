@@ -239,7 +239,7 @@ async def test_terminated_backends_cost_no_update(shop, admin, caplog):
     await alice.press("В корзину")
     await bob.press("Корзина")
     await alice.press("Перейти в корзину")
-    assert "Термокружка «Дорога» × 1" in seen(alice.screen.text)
+    await eventually(lambda: "Термокружка «Дорога» × 1" in seen(alice.screen.text))
     await bob.send("плед")
     assert "Плед" in seen(str(bob.screen))
 
